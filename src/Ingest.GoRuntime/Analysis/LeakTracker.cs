@@ -1,0 +1,73 @@
+using Ingest.GoRuntime.Model;
+
+namespace Ingest.GoRuntime.Analysis;
+
+/// <summary>
+/// Watches successive goroutine dumps of one stream. A creation site (created-by function plus the first
+/// frame outside the runtime) whose count grows across consecutive snapshots is a leak suspect. Like
+/// uber-go/goleak, goroutines that belong to the runtime or are expected to live forever are ignored:
+/// the main goroutine, runtime-created goroutines, os/signal's loop.
+/// </summary>
+public sealed class LeakTracker(AnalyzerOptions options)
+{
+    private const int MaxSnapshots = 32;
+    private const int MaxSites = 10_000;
+    private readonly List<(long Line, Dictionary<(string CreatedBy, string Top), int> Counts)> _snapshots = [];
+    private readonly Dictionary<(string, string), int> _reported = [];
+
+    public IEnumerable<LeakSuspectEvent> AddSnapshot(string stream, long line, IReadOnlyList<GoroutineBucket> buckets)
+    {
+        var counts = new Dictionary<(string, string), int>();
+        foreach (var b in buckets)
+        {
+            if (b.CreatedBy is not { } createdBy || IsExpected(createdBy, b.Representative)) continue;
+            var key = (createdBy, BlockingAnalyzer.FirstNonRuntime(b.Representative));
+            if (counts.Count >= MaxSites && !counts.ContainsKey(key)) continue;
+            counts[key] = counts.GetValueOrDefault(key) + b.Count;
+        }
+        _snapshots.Add((line, counts));
+        if (_snapshots.Count > MaxSnapshots) _snapshots.RemoveAt(0);
+
+        foreach (var (key, latest) in counts)
+        {
+            // Longest run of strictly growing counts ending at this snapshot.
+            int run = 1;
+            for (int i = _snapshots.Count - 2; i >= 0; i--)
+            {
+                int prev = _snapshots[i].Counts.GetValueOrDefault(key);
+                int next = _snapshots[i + 1].Counts.GetValueOrDefault(key);
+                if (prev >= next) break;
+                run++;
+            }
+            if (run < options.LeakMinSnapshots) continue;
+            var window = _snapshots.Skip(_snapshots.Count - run).ToList();
+            var series = window.Select(s => s.Counts.GetValueOrDefault(key)).ToList();
+            if (series[^1] - series[0] < options.LeakMinGrowth) continue;
+            // Report once, and again only when the count has doubled since the last report.
+            if (_reported.TryGetValue(key, out int last) && latest < last * 2) continue;
+            _reported[key] = latest;
+            yield return new LeakSuspectEvent
+            {
+                Stream = stream,
+                Line = line,
+                EndLine = line,
+                CreatedBy = key.Item1,
+                TopFunction = key.Item2,
+                Counts = series,
+                GrowthPerSnapshot = (series[^1] - series[0]) / (double)(series.Count - 1),
+                SnapshotLines = window.Select(s => s.Line).ToList(),
+            };
+        }
+    }
+
+    private static bool IsExpected(string createdBy, Goroutine g)
+    {
+        string pkg = GoNames.PackageOf(createdBy);
+        if (GoNames.IsRuntimePackage(pkg) || pkg == "os/signal" || pkg == "testing") return true;
+        foreach (var f in g.Frames)
+        {
+            if (f.Function is "os/signal.signal_recv" or "os/signal.loop" or "runtime.ReadTrace" or "runtime.ensureSigM.func1") return true;
+        }
+        return false;
+    }
+}

@@ -1,0 +1,32 @@
+namespace Ingest.GoRuntime.Model;
+
+/// <summary>Goroutines with the same state and the same stack (functions and lines; arguments ignored).</summary>
+public sealed class GoroutineBucket
+{
+    public required string State { get; init; }
+    public required Goroutine Representative { get; init; }
+    public List<long> Ids { get; } = [];
+    public int Count => Ids.Count;
+    public int MaxWaitMinutes { get; set; }
+    public int MinWaitMinutes { get; set; } = int.MaxValue;
+    public int LockedToThread { get; set; }
+    public string TopFunction => Representative.Frames.Length > 0 ? Representative.Frames[0].Function : string.Empty;
+    public string? CreatedBy => Representative.CreatedBy?.Function;
+}
+
+public sealed record HolderSuspect(long GoroutineId, string State, string Function, string Reason);
+
+/// <summary>Something in a dump an SRE should look at: contention, long waits, deadlock.</summary>
+public sealed record BlockingFinding
+{
+    /// <summary>"contention", "long_wait", "deadlock".</summary>
+    public required string Kind { get; init; }
+    public required string Summary { get; init; }
+    public string? WaitFunction { get; init; }
+    public string? Address { get; init; }
+    public string? Caller { get; init; }
+    public int GoroutineCount { get; init; }
+    public int MaxWaitMinutes { get; init; }
+    public required IReadOnlyList<long> SampleIds { get; init; }
+    public HolderSuspect? SuspectedHolder { get; init; }
+}

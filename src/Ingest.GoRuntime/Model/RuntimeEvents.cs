@@ -1,0 +1,115 @@
+namespace Ingest.GoRuntime.Model;
+
+public enum RuntimeEventType
+{
+    Crash,
+    GoroutineDump,
+    Gc,
+    GcScavenge,
+    TaggedLog,
+    LeakSuspect,
+}
+
+/// <summary>Base of everything the scanner emits. Positions are whatever the caller passed with each line (line numbers, Kafka offsets).</summary>
+public abstract class RuntimeEvent
+{
+    public abstract RuntimeEventType Type { get; }
+    public required string Stream { get; init; }
+    /// <summary>Position of the first line of the event.</summary>
+    public required long Line { get; init; }
+    public long EndLine { get; set; }
+}
+
+public sealed record SignalInfo(string Name, string? Code, string? Addr, string? Pc);
+
+public sealed record FrameRef(string Function, string File, int Line);
+
+/// <summary>Layer/intent of a frame or log line: declared by a tag, or inferred from names.</summary>
+public sealed record SemanticLabel(string Layer, string Intent, bool Inferred);
+
+public abstract class MultiLineEvent : RuntimeEvent
+{
+    public int LineCount { get; set; }
+    public long ByteCount { get; set; }
+    /// <summary>Raw text of the event, up to the configured retention; see <see cref="RawTextTruncated"/>.</summary>
+    public string RawText { get; set; } = string.Empty;
+    public bool RawTextTruncated { get; set; }
+    /// <summary>SHA-256 of the complete raw text (all lines, '\n'-joined), hex.</summary>
+    public string RawTextSha256 { get; set; } = string.Empty;
+    /// <summary>The event hit a size cap or was cut by end of input/timeout before it was complete.</summary>
+    public bool Truncated { get; set; }
+    /// <summary>Lines inside the event that were not runtime output (another writer interleaved on the same stream).</summary>
+    public int InterleavedLines { get; set; }
+    public required List<GoroutineBucket> Buckets { get; init; }
+    public required Dictionary<string, int> States { get; init; }
+    public int GoroutineCount { get; set; }
+    public List<BlockingFinding> Findings { get; } = [];
+    /// <summary>Module prefixes treated as the service's own code (configured or inferred).</summary>
+    public IReadOnlyList<string> Modules { get; set; } = [];
+}
+
+public sealed class CrashEvent : MultiLineEvent
+{
+    public override RuntimeEventType Type => RuntimeEventType.Crash;
+    /// <summary>"panic", "fatal error", "signal", "http panic" (recovered by net/http).</summary>
+    public required string Kind { get; init; }
+    public string Category { get; set; } = CrashCategory.Other;
+    public bool Recoverable { get; set; }
+    /// <summary>True when the process survived because the panic was recovered (net/http's handler recovery).</summary>
+    public bool Recovered { get; set; }
+    public string Message => Panics.Count == 0 ? string.Empty : Panics[^1];
+    public List<string> Panics { get; } = [];
+    public SignalInfo? Signal { get; set; }
+    public Goroutine? CrashingGoroutine { get; set; }
+    public List<StackFrame> RuntimeStack { get; } = [];
+    public List<string> Preamble { get; } = [];
+    public FrameRef? RootCause { get; set; }
+    public string Fingerprint { get; set; } = string.Empty;
+    public int? ExitStatus { get; set; }
+    /// <summary>Frame ids of semantic tags seen on the stream shortly before the crash.</summary>
+    public List<string> FrameIds { get; } = [];
+    /// <summary>"10.0.0.1:1234" for net/http panics.</summary>
+    public string? RemoteAddr { get; set; }
+}
+
+public sealed class GoroutineDumpEvent : MultiLineEvent
+{
+    public override RuntimeEventType Type => RuntimeEventType.GoroutineDump;
+    public string? Signal { get; set; }
+    public string? Pc { get; set; }
+}
+
+public sealed class GcCycleEvent : RuntimeEvent
+{
+    public override RuntimeEventType Type => RuntimeEventType.Gc;
+    public required GcCycle Cycle { get; init; }
+    public GcPacer? Pacer { get; init; }
+}
+
+public sealed class GcScavengeEvent : RuntimeEvent
+{
+    public override RuntimeEventType Type => RuntimeEventType.GcScavenge;
+    public required GcScavenge Scavenge { get; init; }
+}
+
+public sealed class TaggedLogEvent : RuntimeEvent
+{
+    public override RuntimeEventType Type => RuntimeEventType.TaggedLog;
+    public required string Layer { get; init; }
+    public required string Intent { get; init; }
+    public required string FrameId { get; init; }
+    public bool Inferred { get; init; }
+    public required string Message { get; init; }
+    public string? Timestamp { get; init; }
+}
+
+public sealed class LeakSuspectEvent : RuntimeEvent
+{
+    public override RuntimeEventType Type => RuntimeEventType.LeakSuspect;
+    public required string CreatedBy { get; init; }
+    public required string TopFunction { get; init; }
+    public required IReadOnlyList<int> Counts { get; init; }
+    /// <summary>Average growth per snapshot over the counts.</summary>
+    public double GrowthPerSnapshot { get; init; }
+    public required IReadOnlyList<long> SnapshotLines { get; init; }
+}

@@ -1,0 +1,400 @@
+using System.Globalization;
+using Ingest.GoRuntime.Analysis;
+using Ingest.GoRuntime.Model;
+using Ingest.GoRuntime.Parsing.Crashes;
+using Ingest.GoRuntime.Parsing.Goroutines;
+using Ingest.GoRuntime.Text;
+
+namespace Ingest.GoRuntime.Scanning;
+
+public sealed partial class RuntimeOutputScanner
+{
+    private enum Step { Claimed, Foreign, NotPart }
+
+    private const int MaxContinuationLines = 50;
+    private const int MaxForeignRun = 8;
+
+    // The goroutine section being read.
+    private bool _inGoroutine;
+    private bool _inRuntimeStack;
+    private bool _inAncestor;
+    private bool _retainArgs;
+    private long _gId;
+    private string _gState = string.Empty;
+    private int _gStateId;
+    private int _gMinutes;
+    private bool _gLocked;
+    private int? _gM;
+    private bool _gElided;
+    private bool _gUnavailable;
+    private readonly List<StackFrame> _frames = [];
+    private StackFrame? _pendingFunction;
+    private StackFrame? _createdBy;
+    private bool _createdByAwaitingFile;
+    private long? _createdByGoroutine;
+
+    private Step Continue(ReadOnlySpan<byte> line, long position)
+    {
+        var e = _event!;
+        if (e.LineCount >= _options.MaxEventLines || e.ByteCount + line.Length >= _options.MaxEventBytes)
+        {
+            FinishEvent(truncated: true);
+            return Step.NotPart;
+        }
+        var step = _phase == Phase.Header ? HeaderLine(line) : SectionLine(line);
+        if (step == Step.Claimed)
+        {
+            AppendRaw(line);
+            e.EndLine = position;
+            _foreignRun = 0;
+            if (_finishPending) FinishEvent(truncated: false); // "exit status N" closed the event
+        }
+        else if (step == Step.Foreign)
+        {
+            e.InterleavedLines++;
+            _foreignRun++;
+        }
+        return step;
+    }
+
+    private Step HeaderLine(ReadOnlySpan<byte> line)
+    {
+        var crash = _crash;
+        if (Ascii8.IsBlank(line))
+        {
+            _sawBlankInHeader = true;
+            return Step.Claimed;
+        }
+        if (GoroutineGrammar.TryParseHeader(line, out var h))
+        {
+            _phase = Phase.Sections;
+            StartGoroutine(h);
+            return Step.Claimed;
+        }
+        if (line.StartsWith("runtime stack:"u8))
+        {
+            _phase = Phase.Sections;
+            _inRuntimeStack = true;
+            return Step.Claimed;
+        }
+        if (crash is not null)
+        {
+            if (CrashLines.TryParsePanic(line, out var value, out bool nested) && nested)
+            {
+                crash.Panics.Add(StripRecovered(value));
+                _sawBlankInHeader = false;
+                _continuationLines = 0;
+                return Step.Claimed;
+            }
+            if (CrashLines.TryParseSignalLine(line, out var signal))
+            {
+                crash.Signal = signal;
+                return Step.Claimed;
+            }
+            if (crash.Kind == CrashKinds.Signal && CrashLines.TryParseFatal(line, out var fatal))
+            {
+                crash.Panics.Add(Ascii8.Decode(fatal));
+                return Step.Claimed;
+            }
+        }
+        if (TrySignalDetail(line)) return Step.Claimed;
+        if (line.StartsWith("runtime: "u8))
+        {
+            crash?.Preamble.Add(Ascii8.Decode(line));
+            return Step.Claimed;
+        }
+        if (CrashLines.TryParseExitStatus(line, out int status))
+        {
+            if (crash is not null) crash.ExitStatus = status;
+            FinishAfterThisLine();
+            return Step.Claimed;
+        }
+        if (crash is not null && !_sawBlankInHeader && crash.Panics.Count > 0 && _continuationLines < MaxContinuationLines &&
+            crash.Kind != CrashKinds.Signal && !line.StartsWith("panic: "u8) && !line.StartsWith("fatal error: "u8))
+        {
+            // A multi-line panic value ("panic: line one\nline two").
+            _continuationLines++;
+            crash.Panics[^1] += "\n" + Ascii8.Decode(line);
+            return Step.Claimed;
+        }
+        return Step.NotPart;
+    }
+
+    /// <summary><c>PC=0x... m=0 sigcode=0</c>, <c>signal arrived during cgo execution</c>, <c>SIGABRT: abort</c> after a crash.</summary>
+    private bool TrySignalDetail(ReadOnlySpan<byte> line)
+    {
+        if (CrashLines.TryParsePcLine(line, out string? pc, out string? sigcode, out string? addr))
+        {
+            if (_crash is { } c)
+            {
+                c.Signal = c.Signal is null ? new SignalInfo("unknown", sigcode, addr, pc) : c.Signal with { Code = c.Signal.Code ?? sigcode, Pc = c.Signal.Pc ?? pc, Addr = c.Signal.Addr ?? addr };
+            }
+            else if (_event is GoroutineDumpEvent d)
+            {
+                d.Pc = pc;
+            }
+            return true;
+        }
+        if (line.StartsWith("signal arrived during "u8))
+        {
+            _crash?.Preamble.Add(Ascii8.Decode(line));
+            return true;
+        }
+        return false;
+    }
+
+    private Step SectionLine(ReadOnlySpan<byte> line)
+    {
+        if (Ascii8.IsBlank(line))
+        {
+            CompleteGoroutine();
+            _inRuntimeStack = false;
+            return Step.Claimed;
+        }
+        if (GoroutineGrammar.TryParseHeader(line, out var h))
+        {
+            CompleteGoroutine();
+            StartGoroutine(h);
+            return Step.Claimed;
+        }
+        if (line.StartsWith("runtime stack:"u8))
+        {
+            CompleteGoroutine();
+            _inRuntimeStack = true;
+            return Step.Claimed;
+        }
+        if (_inGoroutine || _inRuntimeStack)
+        {
+            if (GoroutineGrammar.TryParseFileLine(line, out var file))
+            {
+                AttachFile(file);
+                return Step.Claimed;
+            }
+            if (GoroutineGrammar.TryParseCreatedBy(line, out var creator, out long? parent))
+            {
+                FlushPendingFunction();
+                string fn = _strings.Intern(creator, out int id);
+                _createdBy = new StackFrame(fn, id, string.Empty, 0, 0, FrameFlags.NoSource, null);
+                _createdByAwaitingFile = true;
+                _createdByGoroutine = parent;
+                return Step.Claimed;
+            }
+            if (GoroutineGrammar.IsElided(line))
+            {
+                _gElided = true;
+                return Step.Claimed;
+            }
+            if (GoroutineGrammar.IsStackUnavailable(line))
+            {
+                _gUnavailable = true;
+                return Step.Claimed;
+            }
+            if (GoroutineGrammar.IsAncestorHeader(line))
+            {
+                FlushPendingFunction();
+                _inAncestor = true;
+                return Step.Claimed;
+            }
+            if (GoroutineGrammar.TryParseFunction(line, out var fnLine))
+            {
+                AddFunction(fnLine);
+                return Step.Claimed;
+            }
+        }
+        if (GoroutineGrammar.IsRegisterLine(line)) return Step.Claimed;
+        if (CrashLines.TryParseSignalHeader(line, out var sig))
+        {
+            // GOTRACEBACK=crash re-raises (SIGABRT) after the crash output; a second SIGQUIT is a new dump.
+            if (_crash is null) return Step.NotPart;
+            _crash.Preamble.Add(Ascii8.Decode(line));
+            _ = sig;
+            return Step.Claimed;
+        }
+        if (TrySignalDetail(line)) return Step.Claimed;
+        if (CrashLines.TryParseExitStatus(line, out int status))
+        {
+            if (_crash is not null) _crash.ExitStatus = status;
+            FinishAfterThisLine();
+            return Step.Claimed;
+        }
+        if (line.StartsWith("panic: "u8) || line.StartsWith("fatal error: "u8)) return Step.NotPart;
+        // Another writer's line in the middle of a goroutine: tolerate a few, but a foreign line after a
+        // complete section means the runtime output is over.
+        if (_inGoroutine && _foreignRun < MaxForeignRun) return Step.Foreign;
+        return Step.NotPart;
+    }
+
+    private void StartGoroutine(in GoroutineHeader h)
+    {
+        _inGoroutine = true;
+        _inRuntimeStack = false;
+        _inAncestor = false;
+        _gId = h.Id;
+        _gState = _strings.Intern(h.State, out _gStateId);
+        _gMinutes = h.WaitMinutes;
+        _gLocked = h.LockedToThread;
+        _gM = h.M;
+        _retainArgs = _crash is not null && _crash.CrashingGoroutine is null;
+    }
+
+    private void AddFunction(in FunctionLine fn)
+    {
+        if (_createdByAwaitingFile) _createdByAwaitingFile = false;
+        FlushPendingFunction();
+        if (_inAncestor) return;
+        string name = _strings.Intern(fn.Function, out int id);
+        var flags = fn.Inlined ? FrameFlags.Inlined : FrameFlags.None;
+        ulong first = 0;
+        if (!fn.Inlined)
+        {
+            var a = fn.Args;
+            int end = a.IndexOfAny((byte)',', (byte)'}');
+            var tok = Ascii8.Trim(end < 0 ? a : a[..end]).TrimStart((byte)'{');
+            if (!tok.IsEmpty && tok[^1] == '?')
+            {
+                flags |= FrameFlags.FirstArgUncertain;
+                tok = tok[..^1];
+            }
+            if (!Ascii8.TryParseHex(tok, out first)) first = 0;
+        }
+        string? args = _retainArgs || _inRuntimeStack ? Ascii8.Decode(fn.Args) : null;
+        _pendingFunction = new StackFrame(name, id, string.Empty, 0, first, flags | FrameFlags.NoSource, args);
+    }
+
+    private void AttachFile(in FileLine file)
+    {
+        if (_createdByAwaitingFile && _createdBy is { } c)
+        {
+            _createdBy = c with { File = _strings.Intern(file.Path, out _), Line = file.Line, Flags = FrameFlags.None };
+            _createdByAwaitingFile = false;
+            return;
+        }
+        if (_pendingFunction is not { } f || _inAncestor) return;
+        var frame = f with { File = _strings.Intern(file.Path, out _), Line = file.Line, Flags = f.Flags & ~FrameFlags.NoSource };
+        _pendingFunction = null;
+        if (_inRuntimeStack && !_inGoroutine) _crash?.RuntimeStack.Add(frame);
+        else _frames.Add(frame);
+    }
+
+    private void FlushPendingFunction()
+    {
+        if (_pendingFunction is not { } f) return;
+        _pendingFunction = null;
+        if (_inRuntimeStack && !_inGoroutine) _crash?.RuntimeStack.Add(f);
+        else _frames.Add(f);
+    }
+
+    private void CompleteGoroutine()
+    {
+        FlushPendingFunction();
+        if (!_inGoroutine)
+        {
+            ResetGoroutine();
+            return;
+        }
+        var g = new Goroutine
+        {
+            Id = _gId,
+            State = _gState,
+            StateId = _gStateId,
+            WaitMinutes = _gMinutes,
+            LockedToThread = _gLocked,
+            Frames = _frames.ToArray(),
+            CreatedBy = _createdBy,
+            CreatedByGoroutine = _createdByGoroutine,
+            FramesElided = _gElided,
+            StackUnavailable = _gUnavailable,
+            M = _gM,
+        };
+        var e = _event!;
+        e.GoroutineCount++;
+        e.States[g.State] = e.States.GetValueOrDefault(g.State) + 1;
+        if (_crash is not null && _crash.CrashingGoroutine is null) _crash.CrashingGoroutine = g;
+        _bucketer.Add(g);
+        _blocking.Observe(g);
+        ResetGoroutine();
+    }
+
+    private void ResetGoroutine()
+    {
+        _inGoroutine = false;
+        _inAncestor = false;
+        _frames.Clear();
+        _pendingFunction = null;
+        _createdBy = null;
+        _createdByAwaitingFile = false;
+        _createdByGoroutine = null;
+        _gElided = false;
+        _gUnavailable = false;
+        _gM = null;
+    }
+
+    private bool _finishPending;
+
+    private void FinishAfterThisLine() => _finishPending = true;
+
+    private void FinishEvent(bool truncated)
+    {
+        CompleteGoroutine();
+        _inRuntimeStack = false;
+        var e = _event!;
+        e.Truncated |= truncated;
+        e.RawTextTruncated = _raw.Truncated;
+        (e.RawText, e.RawTextSha256) = _raw.Complete();
+        if (e.EndLine < e.Line) e.EndLine = e.Line + Math.Max(0, e.LineCount - 1);
+        var buckets = _bucketer.Result();
+        e.Buckets.AddRange(buckets);
+
+        var frames = new List<StackFrame>();
+        if (_crash?.CrashingGoroutine is { } cg) frames.AddRange(cg.Frames);
+        foreach (var b in buckets)
+        {
+            frames.AddRange(b.Representative.Frames);
+            if (b.Representative.CreatedBy is { } cb) frames.Add(cb);
+        }
+        var ownership = CodeOwnership.Infer(frames, _options.Modules.Count > 0 ? [.. _options.Modules] : null);
+        e.Modules = ownership.Modules;
+
+        if (_crash is { } crash)
+        {
+            crash.Category = CrashClassifier.Classify(crash);
+            if (crash.Kind == CrashKinds.Fatal || crash.Kind == CrashKinds.Signal) crash.Recoverable = false;
+            if (crash.CrashingGoroutine is { } g)
+            {
+                foreach (var f in g.Frames)
+                {
+                    if (ownership.IsInApp(f))
+                    {
+                        crash.RootCause = new FrameRef(f.Function, f.File, f.Line);
+                        break;
+                    }
+                }
+            }
+            crash.Fingerprint = Fingerprinter.Compute(crash, ownership);
+            foreach (var (id, pos) in _recentTags)
+            {
+                if (pos > _lastCrashEnd && pos >= crash.Line - _options.TagWindow && pos < crash.Line && !crash.FrameIds.Contains(id))
+                {
+                    crash.FrameIds.Add(id);
+                }
+            }
+            _lastCrashEnd = crash.EndLine;
+        }
+        e.Findings.AddRange(_blocking.Findings(buckets, _crash?.Category));
+
+        _phase = Phase.Idle;
+        _event = null;
+        _crash = null;
+        _finishPending = false;
+        _bucketer = new GoroutineBucketer();
+        _blocking = new BlockingAnalyzer(_options);
+        _emit(e);
+
+        if (e is GoroutineDumpEvent && e.GoroutineCount > 1)
+        {
+            foreach (var leak in _leaks.AddSnapshot(_stream, e.Line, buckets)) _emit(leak);
+        }
+    }
+
+    internal static string Hex(ulong v) => "0x" + v.ToString("x", CultureInfo.InvariantCulture);
+}

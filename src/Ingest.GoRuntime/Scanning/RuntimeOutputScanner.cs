@@ -1,0 +1,274 @@
+using Ingest.GoRuntime.Analysis;
+using Ingest.GoRuntime.Model;
+using Ingest.GoRuntime.Parsing.Crashes;
+using Ingest.GoRuntime.Parsing.GcTrace;
+using Ingest.GoRuntime.Parsing.Goroutines;
+using Ingest.GoRuntime.Parsing.Tags;
+using Ingest.GoRuntime.Text;
+
+namespace Ingest.GoRuntime.Scanning;
+
+/// <summary>
+/// Turns the lines of ONE stream (a file, a pod's stderr) into runtime events. The caller feeds lines in
+/// order with an opaque position (line number, Kafka offset) and calls <see cref="Flush"/> when the stream
+/// has been idle long enough, or <see cref="Complete"/> at its end. Lines that are not runtime output are
+/// not claimed (Push returns false) so the caller can pass them on as plain log records.
+///
+/// States (one event open at a time):
+/// <list type="bullet">
+/// <item><b>Idle</b>. Example: <c>level=info msg=ok</c>. A line that starts an event moves to Header or Sections;
+/// single-line events (gctrace, scavenger, tags) are emitted at once and stay Idle.</item>
+/// <item><b>Header</b> (crash only). Example: <c>panic: boom [recovered]</c>, <c>\tpanic: again</c>, <c>[signal SIGSEGV: ...]</c>,
+/// continuation lines of a multi-line panic value. From: Idle on <c>panic:</c>, <c>fatal error:</c>,
+/// <c>http: panic serving</c>, <c>SIGSEGV: ...</c>. To: Sections on a goroutine header or <c>runtime stack:</c>.</item>
+/// <item><b>Sections</b>. Example: <c>goroutine 7 [chan receive, 5 minutes]:</c>, frames, <c>created by ...</c>, blank lines,
+/// register dumps. From: Header, or Idle on a bare goroutine header or <c>SIGQUIT: quit</c>. To: Idle when a
+/// line that is not goroutine text follows a complete section, on <c>exit status N</c>, or on Flush.</item>
+/// </list>
+/// </summary>
+public sealed partial class RuntimeOutputScanner
+{
+    private enum Phase { Idle, Header, Sections }
+
+    private readonly string _stream;
+    private readonly AnalyzerOptions _options;
+    private readonly Action<RuntimeEvent> _emit;
+    private readonly StringTable _strings = new();
+    private readonly LeakTracker _leaks;
+    private readonly List<string> _preamble = [];
+    private readonly Queue<(string FrameId, long Position)> _recentTags = new();
+    private GcPacer? _pendingPacer;
+    private long _lastCrashEnd = long.MinValue;
+
+    private Phase _phase;
+    private MultiLineEvent? _event;
+    private CrashEvent? _crash;
+    private GoroutineBucketer _bucketer = new();
+    private BlockingAnalyzer _blocking;
+    private readonly RawTextBuffer _raw;
+    private bool _sawBlankInHeader;
+    private int _continuationLines;
+    private int _foreignRun;
+
+    public RuntimeOutputScanner(string stream, AnalyzerOptions options, Action<RuntimeEvent> emit)
+    {
+        _stream = stream;
+        _options = options;
+        _emit = emit;
+        _leaks = new LeakTracker(options);
+        _blocking = new BlockingAnalyzer(options);
+        _raw = new RawTextBuffer(options.RawTextLimitBytes);
+    }
+
+    public string Stream => _stream;
+
+    /// <summary>True while a multi-line event is being assembled.</summary>
+    public bool HasOpenEvent => _phase != Phase.Idle;
+
+    /// <summary>Position of the first line of the open event (offsets before it must not be committed).</summary>
+    public long? OpenEventStart => _event?.Line;
+
+    /// <summary>Feeds one line (without its line terminator). Returns true when the line belongs to a runtime event.</summary>
+    public bool Push(ReadOnlySpan<byte> line, long position)
+    {
+        if (!line.IsEmpty && line[^1] == '\r') line = line[..^1];
+        if (line.Length > _options.MaxLineBytes) line = line[.._options.MaxLineBytes];
+
+        if (_phase != Phase.Idle)
+        {
+            var r = Continue(line, position);
+            if (r != Step.NotPart) return r == Step.Claimed;
+            FinishEvent(truncated: false);
+        }
+        return StartOrSingle(line, position);
+    }
+
+    /// <summary>Closes the open event, if any (idle timeout or end of input).</summary>
+    public void Flush()
+    {
+        if (_phase != Phase.Idle) FinishEvent(truncated: false);
+    }
+
+    /// <summary>End of the stream.</summary>
+    public void Complete()
+    {
+        Flush();
+        _preamble.Clear();
+    }
+
+    private bool StartOrSingle(ReadOnlySpan<byte> line, long position)
+    {
+        if (line.IsEmpty)
+        {
+            _preamble.Clear();
+            return false;
+        }
+        switch (line[0])
+        {
+            case (byte)'p':
+                if (CrashLines.TryParsePanic(line, out var value, out _))
+                {
+                    BeginCrash(CrashKinds.Panic, position);
+                    _crash!.Panics.Add(StripRecovered(value));
+                    AppendRaw(line);
+                    return true;
+                }
+                break;
+            case (byte)'f':
+                if (CrashLines.TryParseFatal(line, out var msg))
+                {
+                    BeginCrash(CrashKinds.Fatal, position);
+                    _crash!.Panics.Add(Ascii8.Decode(msg));
+                    AppendRaw(line);
+                    return true;
+                }
+                break;
+            case (byte)'g':
+                if (GoroutineGrammar.TryParseHeader(line, out _))
+                {
+                    BeginDump(null, position);
+                    return Continue(line, position) == Step.Claimed;
+                }
+                break;
+            case (byte)'S':
+                if (CrashLines.TryParseSignalHeader(line, out var sig))
+                {
+                    if (sig.SequenceEqual("SIGQUIT"u8))
+                    {
+                        BeginDump("SIGQUIT", position);
+                    }
+                    else
+                    {
+                        BeginCrash(CrashKinds.Signal, position);
+                        _crash!.Panics.Add(Ascii8.Decode(Ascii8.TrimEnd(line)));
+                        _crash.Signal = new SignalInfo(Ascii8.Decode(sig), null, null, null);
+                    }
+                    AppendRaw(line);
+                    return true;
+                }
+                break;
+            case (byte)'r':
+            case (byte)'u':
+                if (line.StartsWith("runtime: "u8) || line.StartsWith("unexpected fault address "u8))
+                {
+                    // Preamble of a fatal error (stack overflow, out of memory, fault): kept until the header comes.
+                    if (_preamble.Count < 8) _preamble.Add(Ascii8.Decode(line));
+                    return false;
+                }
+                break;
+        }
+        _preamble.Clear();
+        return TrySingleLine(line, position);
+    }
+
+    /// <summary>Single-line events, which may sit behind any logger prefix.</summary>
+    private bool TrySingleLine(ReadOnlySpan<byte> line, long position)
+    {
+        if (CrashLines.TryParseHttpPanic(line, out var remote, out var httpValue))
+        {
+            BeginCrash(CrashKinds.HttpPanic, position);
+            _crash!.Panics.Add(Ascii8.Decode(httpValue));
+            _crash.RemoteAddr = Ascii8.Decode(remote);
+            _crash.Recovered = true;
+            AppendRaw(line);
+            return true;
+        }
+        if (GcTraceReader.IndexOfGcLine(line) >= 0 && GcTraceReader.TryReadCycle(line, out var cycle))
+        {
+            _emit(new GcCycleEvent { Stream = _stream, Line = position, EndLine = position, Cycle = cycle!, Pacer = _pendingPacer });
+            _pendingPacer = null;
+            return true;
+        }
+        if (line.IndexOf("pacer: "u8) >= 0 && GcTraceReader.TryReadPacer(line, _pendingPacer, out var pacer))
+        {
+            _pendingPacer = pacer;
+            return true;
+        }
+        if ((line.IndexOf("scav "u8) >= 0 || line.IndexOf("scvg"u8) >= 0) && GcTraceReader.TryReadScavenge(line, out var scav))
+        {
+            _emit(new GcScavengeEvent { Stream = _stream, Line = position, EndLine = position, Scavenge = scav! });
+            return true;
+        }
+        if (line.IndexOf((byte)'[') >= 0 && SemanticTagReader.TryRead(line, out var tag))
+        {
+            string frameId = Ascii8.Decode(tag.FrameId).ToLowerInvariant();
+            _recentTags.Enqueue((frameId, position));
+            if (_recentTags.Count > 32) _recentTags.Dequeue();
+            _emit(new TaggedLogEvent
+            {
+                Stream = _stream,
+                Line = position,
+                EndLine = position,
+                Layer = Ascii8.Decode(tag.Layer),
+                Intent = Ascii8.Decode(tag.Intent),
+                FrameId = frameId,
+                Inferred = false,
+                Message = Ascii8.Decode(tag.Message),
+                Timestamp = tag.Timestamp.IsEmpty ? null : Ascii8.Decode(tag.Timestamp),
+            });
+            return true;
+        }
+        return false;
+    }
+
+    private static string StripRecovered(ReadOnlySpan<byte> value)
+    {
+        if (value.EndsWith(" [recovered]"u8)) value = value[..^12];
+        else if (value.EndsWith(" [recovered, repanicked]"u8)) value = value[..^24];
+        return Ascii8.Decode(value);
+    }
+
+    private void BeginCrash(string kind, long position)
+    {
+        // Preamble lines ("runtime: goroutine stack exceeds ...") came first; the event starts at the first of them.
+        _crash = new CrashEvent
+        {
+            Kind = kind,
+            Stream = _stream,
+            Line = position - _preamble.Count,
+            Buckets = [],
+            States = new Dictionary<string, int>(StringComparer.Ordinal),
+            Recoverable = kind is CrashKinds.Panic or CrashKinds.HttpPanic,
+        };
+        _event = _crash;
+        _phase = Phase.Header;
+        _sawBlankInHeader = false;
+        _continuationLines = 0;
+        StartEventCommon();
+        _crash.Preamble.AddRange(_preamble);
+        foreach (string p in _preamble) AppendRaw(System.Text.Encoding.UTF8.GetBytes(p));
+        _preamble.Clear();
+    }
+
+    private void BeginDump(string? signal, long position)
+    {
+        _preamble.Clear();
+        _crash = null;
+        _event = new GoroutineDumpEvent
+        {
+            Stream = _stream,
+            Line = position,
+            Signal = signal,
+            Buckets = [],
+            States = new Dictionary<string, int>(StringComparer.Ordinal),
+        };
+        _phase = signal is null ? Phase.Sections : Phase.Header;
+        StartEventCommon();
+    }
+
+    private void StartEventCommon()
+    {
+        _bucketer = new GoroutineBucketer();
+        _blocking = new BlockingAnalyzer(_options);
+        _foreignRun = 0;
+        ResetGoroutine();
+    }
+
+    private void AppendRaw(ReadOnlySpan<byte> line)
+    {
+        var e = _event!;
+        e.LineCount++;
+        e.ByteCount += line.Length + 1;
+        _raw.Append(line);
+    }
+}

@@ -1,0 +1,311 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Ingest.GoRuntime.Analysis;
+using Ingest.GoRuntime.Model;
+
+namespace Ingest.GoRuntime.Serialization;
+
+/// <summary>
+/// The wire shape of events (NDJSON for <c>ingest analyze --json</c>, documents for the sinks). One writer,
+/// so every consumer sees the same field names. The default encoder escapes &lt;, &gt;, &amp; and quotes:
+/// log text is attacker-controlled and ends up in web pages.
+/// </summary>
+public sealed class EventJsonWriter(FrameSemanticsOptions? semantics = null)
+{
+    private readonly FrameSemantics _semantics = new(semantics ?? new FrameSemanticsOptions());
+
+    public static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.Default, Indented = false };
+
+    /// <summary>Maximum frames written per goroutine; deep recursion (stack overflow) would otherwise be huge.</summary>
+    public int MaxFrames { get; init; } = 200;
+
+    /// <summary>Maximum goroutine ids listed per bucket.</summary>
+    public int MaxIdsPerBucket { get; init; } = 100;
+
+    public bool IncludeRawText { get; init; } = true;
+
+    public void Write(Utf8JsonWriter w, RuntimeEvent e)
+    {
+        w.WriteStartObject();
+        w.WriteString("type", TypeName(e.Type));
+        w.WriteString("stream", e.Stream);
+        w.WriteNumber("line", e.Line);
+        w.WriteNumber("end_line", e.EndLine);
+        switch (e)
+        {
+            case CrashEvent c: WriteCrash(w, c); break;
+            case GoroutineDumpEvent d: WriteDump(w, d); break;
+            case GcCycleEvent g: WriteGc(w, g); break;
+            case GcScavengeEvent s: WriteScavenge(w, s.Scavenge); break;
+            case TaggedLogEvent t: WriteTag(w, t); break;
+            case LeakSuspectEvent l: WriteLeak(w, l); break;
+        }
+        w.WriteEndObject();
+    }
+
+    public static string TypeName(RuntimeEventType t) => t switch
+    {
+        RuntimeEventType.Crash => "crash",
+        RuntimeEventType.GoroutineDump => "goroutine_dump",
+        RuntimeEventType.Gc => "gc",
+        RuntimeEventType.GcScavenge => "gc_scavenge",
+        RuntimeEventType.TaggedLog => "tagged_log",
+        RuntimeEventType.LeakSuspect => "leak_suspect",
+        _ => "unknown",
+    };
+
+    private void WriteCrash(Utf8JsonWriter w, CrashEvent c)
+    {
+        var own = new CodeOwnership(c.Modules, configured: true);
+        w.WriteString("kind", c.Kind);
+        w.WriteString("category", c.Category);
+        w.WriteBoolean("recoverable", c.Recoverable);
+        w.WriteBoolean("recovered", c.Recovered);
+        w.WriteString("message", c.Message);
+        w.WriteStartArray("panics");
+        foreach (string p in c.Panics) w.WriteStringValue(p);
+        w.WriteEndArray();
+        if (c.Signal is { } s)
+        {
+            w.WriteStartObject("signal");
+            w.WriteString("name", s.Name);
+            w.WriteString("code", s.Code);
+            w.WriteString("addr", s.Addr);
+            w.WriteString("pc", s.Pc);
+            w.WriteEndObject();
+        }
+        else
+        {
+            w.WriteNull("signal");
+        }
+        if (c.RemoteAddr is not null) w.WriteString("remote_addr", c.RemoteAddr);
+        if (c.ExitStatus is { } x) w.WriteNumber("exit_status", x);
+        w.WriteNumber("goroutine_count", c.GoroutineCount);
+        if (c.CrashingGoroutine is { } g)
+        {
+            w.WritePropertyName("crashing_goroutine");
+            WriteGoroutine(w, g, own);
+        }
+        else
+        {
+            w.WriteNull("crashing_goroutine");
+        }
+        if (c.RuntimeStack.Count > 0)
+        {
+            w.WritePropertyName("runtime_stack");
+            WriteFrames(w, c.RuntimeStack, own);
+        }
+        if (c.RootCause is { } rc)
+        {
+            w.WriteStartObject("root_cause");
+            w.WriteString("function", rc.Function);
+            w.WriteString("file", rc.File);
+            w.WriteNumber("line", rc.Line);
+            w.WriteEndObject();
+        }
+        else
+        {
+            w.WriteNull("root_cause");
+        }
+        w.WriteString("fingerprint", c.Fingerprint);
+        WriteStrings(w, "frame_ids", c.FrameIds);
+        WriteStrings(w, "preamble", c.Preamble);
+        WriteMultiLineCommon(w, c, own);
+    }
+
+    private void WriteDump(Utf8JsonWriter w, GoroutineDumpEvent d)
+    {
+        var own = new CodeOwnership(d.Modules, configured: true);
+        w.WriteString("signal", d.Signal);
+        if (d.Pc is not null) w.WriteString("pc", d.Pc);
+        w.WriteNumber("goroutine_count", d.GoroutineCount);
+        WriteMultiLineCommon(w, d, own);
+    }
+
+    private void WriteMultiLineCommon(Utf8JsonWriter w, MultiLineEvent e, CodeOwnership own)
+    {
+        w.WriteStartObject("states");
+        foreach (var (state, n) in e.States.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal)) w.WriteNumber(state, n);
+        w.WriteEndObject();
+        w.WriteStartArray("buckets");
+        foreach (var b in e.Buckets)
+        {
+            w.WriteStartObject();
+            w.WriteNumber("count", b.Count);
+            w.WriteString("state", b.State);
+            w.WriteString("top_function", b.TopFunction);
+            w.WriteString("created_by", b.CreatedBy);
+            if (b.MaxWaitMinutes > 0)
+            {
+                w.WriteNumber("min_wait_minutes", b.MinWaitMinutes);
+                w.WriteNumber("max_wait_minutes", b.MaxWaitMinutes);
+            }
+            if (b.LockedToThread > 0) w.WriteNumber("locked_to_thread", b.LockedToThread);
+            w.WriteStartArray("ids");
+            foreach (long id in b.Ids.Take(MaxIdsPerBucket)) w.WriteNumberValue(id);
+            w.WriteEndArray();
+            w.WritePropertyName("frames");
+            WriteFrames(w, b.Representative.Frames, own);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteStartArray("findings");
+        foreach (var f in e.Findings)
+        {
+            w.WriteStartObject();
+            w.WriteString("kind", f.Kind);
+            w.WriteString("summary", f.Summary);
+            if (f.WaitFunction is not null) w.WriteString("wait_function", f.WaitFunction);
+            if (f.Address is not null) w.WriteString("address", f.Address);
+            if (f.Caller is not null) w.WriteString("caller", f.Caller);
+            w.WriteNumber("goroutine_count", f.GoroutineCount);
+            if (f.MaxWaitMinutes > 0) w.WriteNumber("max_wait_minutes", f.MaxWaitMinutes);
+            w.WriteStartArray("sample_ids");
+            foreach (long id in f.SampleIds) w.WriteNumberValue(id);
+            w.WriteEndArray();
+            if (f.SuspectedHolder is { } h)
+            {
+                w.WriteStartObject("suspected_holder");
+                w.WriteNumber("id", h.GoroutineId);
+                w.WriteString("state", h.State);
+                w.WriteString("function", h.Function);
+                w.WriteString("reason", h.Reason);
+                w.WriteEndObject();
+            }
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        WriteStrings(w, "modules", e.Modules);
+        w.WriteNumber("line_count", e.LineCount);
+        w.WriteBoolean("truncated", e.Truncated);
+        if (e.InterleavedLines > 0) w.WriteNumber("interleaved_lines", e.InterleavedLines);
+        w.WriteString("raw_sha256", e.RawTextSha256);
+        if (IncludeRawText)
+        {
+            w.WriteString("raw_text", e.RawText);
+            w.WriteBoolean("raw_text_truncated", e.RawTextTruncated);
+        }
+    }
+
+    private void WriteGoroutine(Utf8JsonWriter w, Goroutine g, CodeOwnership own)
+    {
+        w.WriteStartObject();
+        w.WriteNumber("id", g.Id);
+        w.WriteString("state", g.State);
+        if (g.WaitMinutes > 0) w.WriteNumber("wait_minutes", g.WaitMinutes);
+        if (g.LockedToThread) w.WriteBoolean("locked_to_thread", true);
+        if (g.FramesElided) w.WriteBoolean("frames_elided", true);
+        if (g.StackUnavailable) w.WriteBoolean("stack_unavailable", true);
+        w.WritePropertyName("frames");
+        WriteFrames(w, g.Frames, own);
+        if (g.CreatedBy is { } cb)
+        {
+            w.WritePropertyName("created_by");
+            WriteFrame(w, cb, own);
+        }
+        else
+        {
+            w.WriteNull("created_by");
+        }
+        if (g.CreatedByGoroutine is { } parent) w.WriteNumber("created_by_goroutine", parent);
+        w.WriteEndObject();
+    }
+
+    private void WriteFrames(Utf8JsonWriter w, IReadOnlyList<StackFrame> frames, CodeOwnership own)
+    {
+        w.WriteStartArray();
+        int n = Math.Min(frames.Count, MaxFrames);
+        for (int i = 0; i < n; i++) WriteFrame(w, frames[i], own);
+        w.WriteEndArray();
+    }
+
+    public void WriteFrame(Utf8JsonWriter w, in StackFrame f, CodeOwnership own)
+    {
+        var label = _semantics.Classify(f.Function);
+        w.WriteStartObject();
+        w.WriteString("function", f.Function);
+        w.WriteString("package", f.Package);
+        w.WriteString("file", f.File);
+        w.WriteNumber("line", f.Line);
+        w.WriteBoolean("in_app", own.IsInApp(f));
+        w.WriteString("layer", label.Layer);
+        w.WriteString("intent", label.Intent);
+        w.WriteBoolean("inferred", label.Inferred);
+        if (f.Inlined) w.WriteBoolean("inlined", true);
+        if (f.Args is not null) w.WriteString("args", f.Args);
+        w.WriteEndObject();
+    }
+
+    private static void WriteGc(Utf8JsonWriter w, GcCycleEvent g)
+    {
+        var c = g.Cycle;
+        w.WriteNumber("num", c.Num);
+        w.WriteNumber("at_seconds", c.AtSeconds);
+        w.WriteNumber("cpu_percent", c.CpuPercent);
+        w.WriteNumber("pause_ms", Math.Round(c.PauseMs, 6));
+        w.WriteNumber("stw_sweep_termination_ms", c.StwSweepTerminationMs);
+        w.WriteNumber("concurrent_mark_ms", Math.Round(c.ConcurrentMarkMs, 6));
+        w.WriteNumber("stw_mark_termination_ms", c.StwMarkTerminationMs);
+        w.WriteNumber("heap_start_mb", c.HeapStartMb);
+        w.WriteNumber("heap_end_mb", c.HeapEndMb);
+        w.WriteNumber("heap_live_mb", c.HeapLiveMb);
+        w.WriteNumber("heap_goal_mb", c.HeapGoalMb);
+        if (c.StacksMb is { } st) w.WriteNumber("stacks_mb", st);
+        if (c.GlobalsMb is { } gl) w.WriteNumber("globals_mb", gl);
+        w.WriteNumber("procs", c.Procs);
+        w.WriteBoolean("forced", c.Forced);
+        w.WriteStartArray("cpu_ms");
+        foreach (double d in c.CpuPhasesMs) w.WriteNumberValue(d);
+        w.WriteEndArray();
+        if (g.Pacer is { } p)
+        {
+            w.WriteStartObject("pacer");
+            if (p.AssistRatio is { } ar) w.WriteNumber("assist_ratio", ar);
+            if (p.CpuPercent is { } cp) w.WriteNumber("cpu_percent", cp);
+            if (p.ExpectedCpuPercent is { } ep) w.WriteNumber("expected_cpu_percent", ep);
+            if (p.HeapGoalDeltaBytes is { } gd) w.WriteNumber("goal_delta_bytes", gd);
+            w.WriteEndObject();
+        }
+    }
+
+    private static void WriteScavenge(Utf8JsonWriter w, GcScavenge s)
+    {
+        if (s.WorkKib is { } a) w.WriteNumber("work_kib", a);
+        if (s.TotalKib is { } b) w.WriteNumber("total_kib", b);
+        if (s.UtilPercent is { } c) w.WriteNumber("util_percent", c);
+        if (s.ReleasedMb is { } d) w.WriteNumber("released_mb", d);
+        if (s.InuseMb is { } e) w.WriteNumber("inuse_mb", e);
+        if (s.IdleMb is { } f) w.WriteNumber("idle_mb", f);
+        if (s.SysMb is { } g) w.WriteNumber("sys_mb", g);
+    }
+
+    private static void WriteTag(Utf8JsonWriter w, TaggedLogEvent t)
+    {
+        w.WriteString("layer", t.Layer);
+        w.WriteString("intent", t.Intent);
+        w.WriteString("frame_id", t.FrameId);
+        w.WriteBoolean("inferred", t.Inferred);
+        w.WriteString("message", t.Message);
+        if (t.Timestamp is not null) w.WriteString("timestamp", t.Timestamp);
+    }
+
+    private static void WriteLeak(Utf8JsonWriter w, LeakSuspectEvent l)
+    {
+        w.WriteString("created_by", l.CreatedBy);
+        w.WriteString("top_function", l.TopFunction);
+        w.WriteStartArray("counts");
+        foreach (int c in l.Counts) w.WriteNumberValue(c);
+        w.WriteEndArray();
+        w.WriteNumber("growth_per_snapshot", Math.Round(l.GrowthPerSnapshot, 3));
+        w.WriteStartArray("snapshot_lines");
+        foreach (long c in l.SnapshotLines) w.WriteNumberValue(c);
+        w.WriteEndArray();
+    }
+
+    private static void WriteStrings(Utf8JsonWriter w, string name, IEnumerable<string> values)
+    {
+        w.WriteStartArray(name);
+        foreach (string v in values) w.WriteStringValue(v);
+        w.WriteEndArray();
+    }
+}

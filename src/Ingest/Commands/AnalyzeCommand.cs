@@ -1,0 +1,92 @@
+using System.CommandLine;
+using System.Text.Json;
+using Ingest.GoRuntime.Analysis;
+using Ingest.GoRuntime.Model;
+using Ingest.GoRuntime.Serialization;
+using Ingest.Pipeline.Analysis;
+using Ingest.Reporting;
+
+namespace Ingest.Commands;
+
+/// <summary><c>ingest analyze [--json] [--module PREFIX]... [FILE|-]...</c>: each input is one stream, read in order.</summary>
+public static class AnalyzeCommand
+{
+    public const int ExitOk = 0;
+    public const int ExitBadInput = 2;
+
+    public static Command Create()
+    {
+        var json = new Option<bool>("--json") { Description = "Print one JSON object per event (NDJSON) instead of a report." };
+        var modules = new Option<string[]>("--module", "-m")
+        {
+            Description = "Module path prefix of the service's own code (repeatable), e.g. example.com/shop. Inferred when omitted.",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var noRaw = new Option<bool>("--no-raw") { Description = "Leave the raw text out of JSON events." };
+        var files = new Argument<string[]>("FILE") { Description = "Files to read, '-' for standard input (default).", Arity = ArgumentArity.ZeroOrMore };
+        var cmd = new Command("analyze", "Find crashes, goroutine dumps, GC cycles and tagged lines in log files and report them.")
+        {
+            json, modules, noRaw, files,
+        };
+        cmd.SetAction(parse => Run(
+            parse.GetValue(files) ?? [],
+            parse.GetValue(json),
+            parse.GetValue(modules) ?? [],
+            parse.GetValue(noRaw),
+            Console.OpenStandardInput,
+            Console.OpenStandardOutput(),
+            Console.Error));
+        return cmd;
+    }
+
+    public static int Run(string[] inputs, bool json, string[] modules, bool noRaw, Func<Stream> stdin, Stream stdout, TextWriter stderr)
+    {
+        if (inputs.Length == 0) inputs = ["-"];
+        var options = new AnalyzerOptions { Modules = [.. modules] };
+        // Open everything first: an unreadable input is a usage error before any output.
+        foreach (string path in inputs)
+        {
+            if (path == "-") continue;
+            try
+            {
+                using var probe = File.OpenRead(path);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+            {
+                stderr.WriteLine($"ingest analyze: cannot read {path}: {ex.Message}");
+                return ExitBadInput;
+            }
+        }
+
+        using var writer = new Utf8JsonWriter(stdout, EventJsonWriter.WriterOptions);
+        var eventWriter = new EventJsonWriter { IncludeRawText = !noRaw };
+        var report = json ? null : new HumanReport();
+        foreach (string path in inputs)
+        {
+            string name = path == "-" ? "stdin" : path;
+            Action<RuntimeEvent> emit = json
+                ? e =>
+                {
+                    eventWriter.Write(writer, e);
+                    writer.Flush();
+                    stdout.WriteByte((byte)'\n');
+                    writer.Reset();
+                }
+                : report!.Add;
+            try
+            {
+                using var input = path == "-" ? stdin() : File.OpenRead(path);
+                long lines = StreamAnalyzer.Analyze(input, name, options, emit);
+                report?.EndStream(name, lines);
+            }
+            catch (IOException ex)
+            {
+                stderr.WriteLine($"ingest analyze: cannot read {name}: {ex.Message}");
+                return ExitBadInput;
+            }
+        }
+        stdout.Flush();
+        report?.Render();
+        return ExitOk;
+    }
+}
