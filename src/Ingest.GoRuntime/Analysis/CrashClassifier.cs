@@ -49,6 +49,10 @@ public static class CrashClassifier
         {
             category = Match(message, s_fatalRules) ?? Match(message, s_panicRules) ?? CrashCategory.Other;
         }
+        else if (crash.Kind == CrashKinds.DataRace)
+        {
+            category = CrashCategory.DataRace;
+        }
         else if (crash.Kind == CrashKinds.Signal)
         {
             category = CrashCategory.UnexpectedSignal;
@@ -102,4 +106,5 @@ public static class CrashKinds
     public const string Fatal = "fatal error";
     public const string Signal = "signal";
     public const string HttpPanic = "http panic";
+    public const string DataRace = "data race";
 }

@@ -21,12 +21,13 @@ public static class CrashCategory
     public const string Cgo = "cgo";
     public const string UnsafePointer = "unsafe_pointer";
     public const string TestTimeout = "test_timeout";
+    public const string DataRace = "data_race";
     public const string Other = "other";
 
     public static readonly IReadOnlyList<string> All =
     [
         NilPointerDereference, IndexOutOfRange, SliceBoundsOutOfRange, NilMapAssignment, IntegerDivideByZero,
         TypeAssertion, ClosedChannel, NegativeWaitGroup, UnlockOfUnlockedMutex, CustomPanic, Deadlock,
-        ConcurrentMapAccess, StackOverflow, OutOfMemory, UnexpectedSignal, Cgo, UnsafePointer, TestTimeout, Other,
+        ConcurrentMapAccess, StackOverflow, OutOfMemory, UnexpectedSignal, Cgo, UnsafePointer, TestTimeout, DataRace, Other,
     ];
 }

@@ -43,6 +43,8 @@ public abstract class MultiLineEvent : RuntimeEvent
     public required List<GoroutineBucket> Buckets { get; init; }
     public required Dictionary<string, int> States { get; init; }
     public int GoroutineCount { get; set; }
+    /// <summary>The first goroutine printed (for a crash, the one that crashed).</summary>
+    public Goroutine? FirstGoroutine { get; set; }
     public List<BlockingFinding> Findings { get; } = [];
     /// <summary>Module prefixes treated as the service's own code (configured or inferred).</summary>
     public IReadOnlyList<string> Modules { get; set; } = [];

@@ -60,6 +60,7 @@ public sealed partial class RuntimeOutputScanner
     private Step HeaderLine(ReadOnlySpan<byte> line)
     {
         var crash = _crash;
+        if (crash?.Kind == CrashKinds.DataRace) return RaceLine(line);
         if (Ascii8.IsBlank(line))
         {
             _sawBlankInHeader = true;
@@ -143,8 +144,57 @@ public sealed partial class RuntimeOutputScanner
         return false;
     }
 
+    /// <summary>
+    /// Race detector report: access sections (<c>Write at 0x.. by goroutine 7:</c>) become goroutines in state
+    /// running; <c>Goroutine 7 (running) created at:</c> stacks are read and dropped; the <c>=====</c> rule ends it.
+    /// </summary>
+    private Step RaceLine(ReadOnlySpan<byte> line)
+    {
+        var crash = _crash!;
+        if (CrashLines.TryParseRaceAccess(line, out var op, out long gid))
+        {
+            CompleteGoroutine();
+            _phase = Phase.Sections;
+            StartGoroutine(new GoroutineHeader { Id = gid, State = "running"u8 });
+            string desc = $"{Ascii8.Decode(op).ToLowerInvariant()} by goroutine {gid}";
+            crash.Panics[^1] = crash.Panics[^1] == "DATA RACE" ? "DATA RACE: " + desc : crash.Panics[^1] + ", " + desc;
+            return Step.Claimed;
+        }
+        if (CrashLines.IsRaceCreatedAt(line))
+        {
+            CompleteGoroutine();
+            _inAncestor = true;
+            return Step.Claimed;
+        }
+        if (CrashLines.IsRaceSeparator(line))
+        {
+            FinishAfterThisLine();
+            return Step.Claimed;
+        }
+        if (Ascii8.IsBlank(line))
+        {
+            CompleteGoroutine();
+            return Step.Claimed;
+        }
+        if (_inGoroutine || _inAncestor)
+        {
+            if (GoroutineGrammar.TryParseFileLine(line, out var file))
+            {
+                AttachFile(file);
+                return Step.Claimed;
+            }
+            if (GoroutineGrammar.TryParseFunction(line, out var fnLine))
+            {
+                AddFunction(fnLine);
+                return Step.Claimed;
+            }
+        }
+        return _inGoroutine && _foreignRun < MaxForeignRun ? Step.Foreign : Step.NotPart;
+    }
+
     private Step SectionLine(ReadOnlySpan<byte> line)
     {
+        if (_crash?.Kind == CrashKinds.DataRace) return RaceLine(line);
         if (Ascii8.IsBlank(line))
         {
             CompleteGoroutine();
@@ -308,6 +358,7 @@ public sealed partial class RuntimeOutputScanner
         };
         var e = _event!;
         e.GoroutineCount++;
+        e.FirstGoroutine ??= g;
         e.States[g.State] = e.States.GetValueOrDefault(g.State) + 1;
         if (_crash is not null && _crash.CrashingGoroutine is null) _crash.CrashingGoroutine = g;
         _bucketer.Add(g);

@@ -124,6 +124,7 @@ public sealed partial class RuntimeOutputScanner
                 }
                 break;
             case (byte)'g':
+            case (byte)' ':
                 if (GoroutineGrammar.TryParseHeader(line, out _))
                 {
                     BeginDump(null, position);
@@ -143,6 +144,15 @@ public sealed partial class RuntimeOutputScanner
                         _crash!.Panics.Add(Ascii8.Decode(Ascii8.TrimEnd(line)));
                         _crash.Signal = new SignalInfo(Ascii8.Decode(sig), null, null, null);
                     }
+                    AppendRaw(line);
+                    return true;
+                }
+                break;
+            case (byte)'W':
+                if (line.StartsWith("WARNING: DATA RACE"u8))
+                {
+                    BeginCrash(CrashKinds.DataRace, position);
+                    _crash!.Panics.Add("DATA RACE");
                     AppendRaw(line);
                     return true;
                 }

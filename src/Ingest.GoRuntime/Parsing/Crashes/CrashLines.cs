@@ -105,4 +105,40 @@ public static class CrashLines
         int end = v.IndexOfAny((byte)' ', (byte)']');
         return Ascii8.Decode(end < 0 ? v : v[..end]);
     }
+
+    /// <summary>
+    /// Race detector access line: <c>Write at 0x00c00001a128 by goroutine 7:</c>, <c>Previous read at 0x... by main goroutine:</c>.
+    /// </summary>
+    public static bool TryParseRaceAccess(ReadOnlySpan<byte> line, out ReadOnlySpan<byte> op, out long goroutine)
+    {
+        op = default;
+        goroutine = 0;
+        var s = Ascii8.TrimEnd(line);
+        if (s.IsEmpty || s[^1] != ':') return false;
+        int at = s.IndexOf(" at 0x"u8);
+        if (at <= 0) return false;
+        int by = s.IndexOf(" by "u8);
+        if (by < at) return false;
+        op = s[..at];
+        var who = s[(by + 4)..^1];
+        if (who.SequenceEqual("main goroutine"u8))
+        {
+            goroutine = 1;
+            return true;
+        }
+        return who.StartsWith("goroutine "u8) && Ascii8.TryParseLong(who[10..], out goroutine);
+    }
+
+    /// <summary><c>Goroutine 7 (running) created at:</c>.</summary>
+    public static bool IsRaceCreatedAt(ReadOnlySpan<byte> line)
+    {
+        var s = Ascii8.TrimEnd(line);
+        return s.StartsWith("Goroutine "u8) && s.EndsWith(" created at:"u8);
+    }
+
+    public static bool IsRaceSeparator(ReadOnlySpan<byte> line)
+    {
+        var s = Ascii8.TrimEnd(line);
+        return s.Length >= 10 && s.IndexOfAnyExcept((byte)'=') < 0;
+    }
 }
