@@ -13,9 +13,20 @@ public sealed class LeakTracker(AnalyzerOptions options)
     private const int MaxSnapshots = 32;
     private const int MaxSites = 10_000;
     private readonly List<(long Line, Dictionary<(string CreatedBy, string Top), int> Counts)> _snapshots = [];
-    private readonly Dictionary<(string, string), int> _reported = [];
+    private readonly Dictionary<(string, string), LeakSuspectEvent> _pending = [];
 
-    public IEnumerable<LeakSuspectEvent> AddSnapshot(string stream, long line, IReadOnlyList<GoroutineBucket> buckets)
+    /// <summary>
+    /// A growing site is held back while it keeps growing, so a file reports the whole series once. It is released
+    /// when the growth stops, when the stream goes idle (the worker's flush; the sinks upsert by stream and site), or at the end.
+    /// </summary>
+    public IEnumerable<LeakSuspectEvent> Drain()
+    {
+        var all = _pending.Values.ToList();
+        _pending.Clear();
+        return all;
+    }
+
+    public List<LeakSuspectEvent> AddSnapshot(string stream, long line, IReadOnlyList<GoroutineBucket> buckets)
     {
         var counts = new Dictionary<(string, string), int>();
         foreach (var b in buckets)
@@ -28,7 +39,16 @@ public sealed class LeakTracker(AnalyzerOptions options)
         _snapshots.Add((line, counts));
         if (_snapshots.Count > MaxSnapshots) _snapshots.RemoveAt(0);
 
-        foreach (var (key, latest) in counts)
+        var released = new List<LeakSuspectEvent>();
+        foreach (var key in _pending.Keys.ToList())
+        {
+            if (!counts.TryGetValue(key, out int now) || now <= _pending[key].Counts[^1])
+            {
+                released.Add(_pending[key]);
+                _pending.Remove(key);
+            }
+        }
+        foreach (var key in counts.Keys)
         {
             // Longest run of strictly growing counts ending at this snapshot.
             int run = 1;
@@ -43,10 +63,7 @@ public sealed class LeakTracker(AnalyzerOptions options)
             var window = _snapshots.Skip(_snapshots.Count - run).ToList();
             var series = window.Select(s => s.Counts.GetValueOrDefault(key)).ToList();
             if (series[^1] - series[0] < options.LeakMinGrowth) continue;
-            // Report once, and again only when the count has doubled since the last report.
-            if (_reported.TryGetValue(key, out int last) && latest < last * 2) continue;
-            _reported[key] = latest;
-            yield return new LeakSuspectEvent
+            var suspect = new LeakSuspectEvent
             {
                 Stream = stream,
                 Line = line,
@@ -57,7 +74,9 @@ public sealed class LeakTracker(AnalyzerOptions options)
                 GrowthPerSnapshot = (series[^1] - series[0]) / (double)(series.Count - 1),
                 SnapshotLines = window.Select(s => s.Line).ToList(),
             };
+            _pending[key] = suspect;
         }
+        return released;
     }
 
     private static bool IsExpected(string createdBy, Goroutine g)

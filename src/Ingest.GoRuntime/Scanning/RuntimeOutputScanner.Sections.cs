@@ -111,7 +111,7 @@ public sealed partial class RuntimeOutputScanner
             return Step.Claimed;
         }
         if (crash is not null && !_sawBlankInHeader && crash.Panics.Count > 0 && _continuationLines < MaxContinuationLines &&
-            crash.Kind != CrashKinds.Signal && !line.StartsWith("panic: "u8) && !line.StartsWith("fatal error: "u8))
+            crash.Kind == CrashKinds.Panic && !line.StartsWith("panic: "u8) && !line.StartsWith("fatal error: "u8))
         {
             // A multi-line panic value ("panic: line one\nline two").
             _continuationLines++;
@@ -203,6 +203,8 @@ public sealed partial class RuntimeOutputScanner
         }
         if (GoroutineGrammar.TryParseHeader(line, out var h))
         {
+            // A goroutine id seen twice means a second dump started right after this one.
+            if (_seenIds.Contains(h.Id)) return Step.NotPart;
             CompleteGoroutine();
             StartGoroutine(h);
             return Step.Claimed;
@@ -274,8 +276,11 @@ public sealed partial class RuntimeOutputScanner
         return Step.NotPart;
     }
 
+    private readonly HashSet<long> _seenIds = [];
+
     private void StartGoroutine(in GoroutineHeader h)
     {
+        _seenIds.Add(h.Id);
         _inGoroutine = true;
         _inRuntimeStack = false;
         _inAncestor = false;
@@ -434,6 +439,7 @@ public sealed partial class RuntimeOutputScanner
         e.Findings.AddRange(_blocking.Findings(buckets, _crash?.Category));
 
         _phase = Phase.Idle;
+        _seenIds.Clear();
         _event = null;
         _crash = null;
         _finishPending = false;

@@ -87,6 +87,7 @@ public sealed partial class RuntimeOutputScanner
     public void Flush()
     {
         if (_phase != Phase.Idle) FinishEvent(truncated: false);
+        foreach (var leak in _leaks.Drain()) _emit(leak);
     }
 
     /// <summary>End of the stream.</summary>
