@@ -38,7 +38,7 @@ public sealed partial class RuntimeOutputScanner
         var e = _event!;
         if (e.LineCount >= _options.MaxEventLines || e.ByteCount + line.Length >= _options.MaxEventBytes)
         {
-            FinishEvent(truncated: true);
+            e.Truncated = true; // Push finishes it; the line starts whatever comes next
             return Step.NotPart;
         }
         var step = _phase == Phase.Header ? HeaderLine(line) : SectionLine(line);
