@@ -1,80 +1,93 @@
 using Ingest.GoRuntime.Model;
+using Ingest.GoRuntime.Text;
 
 namespace Ingest.GoRuntime.Analysis;
 
 /// <summary>
 /// Finds what an SRE looks for in a dump: many goroutines parked on one mutex or channel (with the goroutine
 /// that probably holds it), waits of many minutes, and the goroutines of an all-asleep deadlock.
-/// Observes goroutines one at a time and keeps a compact record of each, not its stack.
+/// Goroutines are observed one at a time and aggregated on the fly into flat, reference-free tables, so a
+/// 100,000-goroutine dump costs a few MB and no per-goroutine objects for the GC to trace.
 /// </summary>
-public sealed class BlockingAnalyzer(AnalyzerOptions options)
+public sealed class BlockingAnalyzer(AnalyzerOptions options, StringTable? strings = null)
 {
-    private const int MaxPairsPerGoroutine = 8;
+    private const int MaxPairsPerGoroutine = 4;
+    private const int MaxSamples = 20;
+    private readonly StringTable _strings = strings ?? new StringTable();
+    private readonly FunctionFacts _facts = new();
+    // One flat, reference-free record per waiting goroutine; grouped by sorting at the end. A dump where every
+    // goroutine waits on its own channel would otherwise build 100,000 dictionary entries or objects.
     private readonly List<WaitRecord> _waits = [];
-    private readonly List<(long Id, string State, string Top, (string Function, ulong Arg)[] Pairs)> _pairs = [];
 
-    private readonly record struct WaitRecord(long Id, string WaitFunction, ulong Address, string? Caller, ulong CallerArg);
+    private readonly record struct WaitRecord(int FunctionId, ulong Address, long GoroutineId, int CallerId, ulong CallerArg);
 
-    public void Observe(Goroutine g)
+    private readonly List<Pair> _pairs = [];
+    private const int MaxCallersPerGroup = 64;
+
+    /// <summary>(function, first argument) of one frame outside the standard library, and where its goroutine waits.</summary>
+    private readonly record struct Pair(long GoroutineId, int StateId, int FunctionId, ulong Arg, int WaitFunctionId, ulong WaitAddress);
+
+    private sealed record WaitGroup(int FunctionId, ulong Address, int Count, List<long> Sample, int CallerId, ulong CallerArg);
+
+    public void Observe(Goroutine g) => Observe(g.Id, g.State, _strings.Intern(g.State), g.Frames);
+
+    /// <summary>Records where the goroutine waits (primitive and address) and its (function, receiver) pairs.</summary>
+    public void Observe(long id, string state, int stateId, ReadOnlySpan<StackFrame> frames)
     {
-        string? waitFn = null;
+        int waitFnId = -1;
         ulong addr = 0;
-        string? caller = null;
+        int callerId = -1;
         ulong callerArg = 0;
-        foreach (var f in g.Frames)
+        foreach (ref readonly var f in frames)
         {
-            string pkg = f.Package;
-            bool runtime = pkg == "runtime";
-            bool sync = pkg == "sync" || pkg == "internal/sync";
+            var kind = _facts.Of(f);
+            bool runtime = (kind & FunctionKind.Runtime) != 0;
+            bool sync = (kind & FunctionKind.Sync) != 0;
             if (!runtime && !sync)
             {
-                caller = f.Function;
+                callerId = f.FunctionId;
                 callerArg = f.FirstArg;
                 break;
             }
-            if (f.FirstArg == 0 || f.Inlined) continue;
-            if (sync || (runtime && IsRuntimeWait(f.Function) && waitFn is null))
+            if (f.FirstArg == 0 || f.Inlined || f.FunctionId < 0) continue;
+            if (sync || ((kind & FunctionKind.RuntimeWait) != 0 && waitFnId < 0))
             {
-                waitFn = f.Function;
+                waitFnId = f.FunctionId;
                 addr = f.FirstArg;
             }
         }
-        if (waitFn is not null && g.State != "running") _waits.Add(new WaitRecord(g.Id, waitFn, addr, caller, callerArg));
+        if (waitFnId >= 0 && state != "running") _waits.Add(new WaitRecord(waitFnId, addr, id, callerId, callerArg));
 
-        var pairs = new List<(string, ulong)>(4);
-        foreach (var f in g.Frames)
+        int taken = 0;
+
+        foreach (ref readonly var f in frames)
         {
-            if (f.FirstArg == 0 || GoNames.IsStandardLibrary(f.Package)) continue;
-            pairs.Add((f.Function, f.FirstArg));
-            if (pairs.Count == MaxPairsPerGoroutine) break;
+            if (f.FirstArg == 0 || f.FunctionId < 0 || (_facts.Of(f) & FunctionKind.StandardLibrary) != 0) continue;
+            _pairs.Add(new Pair(id, stateId, f.FunctionId, f.FirstArg, waitFnId, addr));
+            if (++taken == MaxPairsPerGoroutine) break;
         }
-        if (pairs.Count > 0) _pairs.Add((g.Id, g.State, g.Frames.Length > 0 ? g.Frames[0].Function : string.Empty, pairs.ToArray()));
     }
-
-    private static bool IsRuntimeWait(string fn) =>
-        fn.StartsWith("runtime.chanrecv", StringComparison.Ordinal) || fn.StartsWith("runtime.chansend", StringComparison.Ordinal) ||
-        fn.StartsWith("runtime.semacquire", StringComparison.Ordinal) || fn == "runtime.notifyListWait";
 
     public List<BlockingFinding> Findings(IReadOnlyList<GoroutineBucket> buckets, string? crashCategory)
     {
         var findings = new List<BlockingFinding>();
-        foreach (var group in _waits.GroupBy(w => (w.WaitFunction, w.Address)).Where(g => g.Count() >= options.ContentionThreshold).OrderByDescending(g => g.Count()))
+        foreach (var group in Groups().Where(g => g.Count >= options.ContentionThreshold).OrderByDescending(g => g.Count))
         {
-            var ids = group.Select(w => w.Id).ToList();
-            var topCaller = group.Where(w => w.Caller is not null).GroupBy(w => (w.Caller!, w.CallerArg)).OrderByDescending(c => c.Count()).FirstOrDefault()?.Key;
-            var holder = topCaller is { } tc ? FindHolder(ids, tc.Item1, tc.Item2, group.Key.Address) : null;
-            string addr = "0x" + group.Key.Address.ToString("x", System.Globalization.CultureInfo.InvariantCulture);
+            string wait = _strings[group.FunctionId];
+            string? callerName = group.CallerId >= 0 ? _strings[group.CallerId] : null;
+            var holder = callerName is not null ? FindHolder(group, callerName, group.CallerArg) : null;
+            string addr = "0x" + group.Address.ToString("x", System.Globalization.CultureInfo.InvariantCulture);
             findings.Add(new BlockingFinding
             {
                 Kind = "contention",
-                Summary = $"{ids.Count} goroutines blocked in {group.Key.WaitFunction} on {addr}" +
-                          (topCaller is { } c ? $" (called from {c.Item1})" : string.Empty) +
+                Summary = $"{group.Count} goroutines blocked in {wait} on {addr}" +
+                          (callerName is not null ? $" (called from {callerName})" : string.Empty) +
                           (holder is null ? string.Empty : $"; suspected holder: goroutine {holder.GoroutineId} [{holder.State}] in {holder.Function}"),
-                WaitFunction = group.Key.WaitFunction,
+                WaitFunction = wait,
                 Address = addr,
-                Caller = topCaller?.Item1,
-                GoroutineCount = ids.Count,
-                SampleIds = ids.Take(20).ToList(),
+                Caller = callerName,
+                GoroutineCount = group.Count,
+                SampleIds = group.Sample,
                 SuspectedHolder = holder,
             });
         }
@@ -89,7 +102,7 @@ public sealed class BlockingAnalyzer(AnalyzerOptions options)
                 Caller = FirstNonRuntime(b.Representative),
                 GoroutineCount = b.Count,
                 MaxWaitMinutes = b.MaxWaitMinutes,
-                SampleIds = b.Ids.Take(20).ToList(),
+                SampleIds = b.Ids.Take(MaxSamples).ToList(),
             });
         }
         if (crashCategory == CrashCategory.Deadlock)
@@ -100,35 +113,61 @@ public sealed class BlockingAnalyzer(AnalyzerOptions options)
                 Kind = "deadlock",
                 Summary = "all goroutines are asleep: " + string.Join("; ", blocked.Take(5).Select(b => $"{b.Count}× [{b.State}] at {FirstNonRuntime(b.Representative)}")),
                 GoroutineCount = blocked.Sum(b => b.Count),
-                SampleIds = blocked.SelectMany(b => b.Ids).Take(20).ToList(),
+                SampleIds = blocked.SelectMany(b => b.Ids).Take(MaxSamples).ToList(),
             });
         }
         return findings;
     }
 
+    /// <summary>Runs of equal (function, address) after sorting; the most common caller of each run.</summary>
+    private List<WaitGroup> Groups()
+    {
+        var groups = new List<WaitGroup>();
+        var span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_waits);
+        span.Sort(static (a, b) => a.FunctionId != b.FunctionId ? a.FunctionId.CompareTo(b.FunctionId) : a.Address != b.Address ? a.Address.CompareTo(b.Address) : a.GoroutineId.CompareTo(b.GoroutineId));
+        int start = 0;
+        for (int i = 1; i <= span.Length; i++)
+        {
+            if (i < span.Length && span[i].FunctionId == span[start].FunctionId && span[i].Address == span[start].Address) continue;
+            int count = i - start;
+            if (count >= 2)
+            {
+                var run = span[start..i];
+                var callers = new Dictionary<(int, ulong), int>();
+                var sample = new List<long>(Math.Min(count, MaxSamples));
+                foreach (var w in run)
+                {
+                    if (sample.Count < MaxSamples) sample.Add(w.GoroutineId);
+                    if (callers.Count < MaxCallersPerGroup || callers.ContainsKey((w.CallerId, w.CallerArg))) callers[(w.CallerId, w.CallerArg)] = callers.GetValueOrDefault((w.CallerId, w.CallerArg)) + 1;
+                }
+                var top = callers.MaxBy(kv => kv.Value).Key;
+                groups.Add(new WaitGroup(span[start].FunctionId, span[start].Address, count, sample, top.Item1, top.Item2));
+            }
+            start = i;
+        }
+        return groups;
+    }
+
     /// <summary>
     /// The dump does not say who holds a lock. The usual holder entered the same method on the same receiver
-    /// (it locked, then blocked on I/O or another lock), so look for a goroutine outside the waiters with that
-    /// (function, receiver) pair, or with the same receiver under the same type, or with the lock's address.
+    /// (it locked, then blocked on I/O or another lock), so look for a goroutine not waiting on this primitive
+    /// with that (function, receiver) pair, else one with the same receiver under the same type or the lock's address.
     /// </summary>
-    private HolderSuspect? FindHolder(List<long> waiterIds, string caller, ulong callerArg, ulong lockAddr)
+    private HolderSuspect? FindHolder(WaitGroup group, string caller, ulong callerArg)
     {
-        var waiters = waiterIds.ToHashSet();
         string typePrefix = TypePrefix(caller);
         HolderSuspect? sameType = null;
-        foreach (var (id, state, top, pairs) in _pairs)
+        foreach (var p in _pairs)
         {
-            if (waiters.Contains(id)) continue;
-            foreach (var (fn, arg) in pairs)
+            if (p.WaitFunctionId == group.FunctionId && p.WaitAddress == group.Address) continue;
+            string fn = _strings[p.FunctionId];
+            if (callerArg != 0 && p.Arg == callerArg && fn == caller)
             {
-                if (callerArg != 0 && arg == callerArg && fn == caller)
-                {
-                    return new HolderSuspect(id, state, fn, $"also inside {fn} on the same receiver, not waiting for the lock");
-                }
-                if (sameType is null && arg != 0 && (arg == callerArg && typePrefix.Length > 0 && fn.StartsWith(typePrefix, StringComparison.Ordinal) || arg == lockAddr))
-                {
-                    sameType = new HolderSuspect(id, state, fn, $"inside {fn} on the same object, not waiting for the lock");
-                }
+                return new HolderSuspect(p.GoroutineId, _strings[p.StateId], fn, $"also inside {fn} on the same receiver, not waiting for the lock");
+            }
+            if (sameType is null && (p.Arg == callerArg && typePrefix.Length > 0 && fn.StartsWith(typePrefix, StringComparison.Ordinal) || p.Arg == group.Address))
+            {
+                sameType = new HolderSuspect(p.GoroutineId, _strings[p.StateId], fn, $"inside {fn} on the same object, not waiting for the lock");
             }
         }
         return sameType;
@@ -140,11 +179,12 @@ public sealed class BlockingAnalyzer(AnalyzerOptions options)
         return paren < 0 ? string.Empty : function[..(paren + 2)];
     }
 
+    /// <summary>The first frame outside the runtime and its linknamed helpers (sync.runtime_Semacquire...).</summary>
     public static string FirstNonRuntime(Goroutine g)
     {
         foreach (var f in g.Frames)
         {
-            if (!GoNames.IsRuntimePackage(f.Package)) return f.Function;
+            if (!GoNames.IsRuntimePackage(f.Package) && !f.Function.Contains(".runtime_", StringComparison.Ordinal)) return f.Function;
         }
         return g.Frames.Length > 0 ? g.Frames[0].Function : "?";
     }

@@ -15,9 +15,17 @@ public sealed class GoroutineBucketer
 
     public int BucketCount => _all.Count;
 
-    public GoroutineBucket Add(Goroutine g)
+    public GoroutineBucket Add(Goroutine g) =>
+        Add(g.Id, g.State, g.StateId, g.WaitMinutes, g.LockedToThread, g.StackUnavailable, g.Frames, g.CreatedBy, () => g);
+
+    /// <summary>
+    /// Folds one goroutine in. The Goroutine object is only built (by <paramref name="materialize"/>) when it
+    /// starts a new bucket: the other 99,965 goroutines of a big dump cost no allocation here.
+    /// </summary>
+    public GoroutineBucket Add(long id, string state, int stateId, int minutes, bool locked, bool unavailable,
+        ReadOnlySpan<StackFrame> frames, StackFrame? createdBy, Func<Goroutine> materialize)
     {
-        ulong h = Hash(g);
+        ulong h = Hash(state, stateId, unavailable, frames, createdBy);
         if (!_byHash.TryGetValue(h, out var list))
         {
             list = new List<GoroutineBucket>(1);
@@ -26,7 +34,7 @@ public sealed class GoroutineBucketer
         GoroutineBucket? bucket = null;
         foreach (var b in list)
         {
-            if (SameStack(b.Representative, g))
+            if (SameStack(b.Representative, state, unavailable, frames, createdBy))
             {
                 bucket = b;
                 break;
@@ -34,14 +42,15 @@ public sealed class GoroutineBucketer
         }
         if (bucket is null)
         {
+            var g = materialize();
             bucket = new GoroutineBucket { State = g.State, Representative = g };
             list.Add(bucket);
             _all.Add(bucket);
         }
-        bucket.Ids.Add(g.Id);
-        bucket.MaxWaitMinutes = Math.Max(bucket.MaxWaitMinutes, g.WaitMinutes);
-        bucket.MinWaitMinutes = Math.Min(bucket.MinWaitMinutes, g.WaitMinutes);
-        if (g.LockedToThread) bucket.LockedToThread++;
+        bucket.Ids.Add(id);
+        bucket.MaxWaitMinutes = Math.Max(bucket.MaxWaitMinutes, minutes);
+        bucket.MinWaitMinutes = Math.Min(bucket.MinWaitMinutes, minutes);
+        if (locked) bucket.LockedToThread++;
         return bucket;
     }
 
@@ -53,31 +62,30 @@ public sealed class GoroutineBucketer
         return result;
     }
 
-    private static ulong Hash(Goroutine g)
+    private static ulong Hash(string state, int stateId, bool unavailable, ReadOnlySpan<StackFrame> frames, StackFrame? createdBy)
     {
         var h = new HashCode();
-        h.Add(g.StateId >= 0 ? g.StateId : g.State.GetHashCode(StringComparison.Ordinal));
-        h.Add(g.StackUnavailable);
-        foreach (var f in g.Frames)
+        h.Add(stateId >= 0 ? stateId : state.GetHashCode(StringComparison.Ordinal));
+        h.Add(unavailable);
+        foreach (ref readonly var f in frames)
         {
             h.Add(f.FunctionId >= 0 ? f.FunctionId : f.Function.GetHashCode(StringComparison.Ordinal));
             h.Add(f.Line);
         }
-        if (g.CreatedBy is { } c) h.Add(c.FunctionId >= 0 ? c.FunctionId : c.Function.GetHashCode(StringComparison.Ordinal));
-        return (ulong)(uint)h.ToHashCode() | ((ulong)(uint)g.Frames.Length << 32);
+        if (createdBy is { } c) h.Add(c.FunctionId >= 0 ? c.FunctionId : c.Function.GetHashCode(StringComparison.Ordinal));
+        return (ulong)(uint)h.ToHashCode() | ((ulong)(uint)frames.Length << 32);
     }
 
-    private static bool SameStack(Goroutine a, Goroutine b)
+    private static bool SameStack(Goroutine a, string state, bool unavailable, ReadOnlySpan<StackFrame> frames, StackFrame? createdBy)
     {
-        if (!string.Equals(a.State, b.State, StringComparison.Ordinal) || a.Frames.Length != b.Frames.Length ||
-            a.StackUnavailable != b.StackUnavailable)
+        if (!string.Equals(a.State, state, StringComparison.Ordinal) || a.Frames.Length != frames.Length || a.StackUnavailable != unavailable)
         {
             return false;
         }
-        for (int i = 0; i < a.Frames.Length; i++)
+        for (int i = 0; i < frames.Length; i++)
         {
-            if (a.Frames[i].Line != b.Frames[i].Line || !string.Equals(a.Frames[i].Function, b.Frames[i].Function, StringComparison.Ordinal)) return false;
+            if (a.Frames[i].Line != frames[i].Line || !string.Equals(a.Frames[i].Function, frames[i].Function, StringComparison.Ordinal)) return false;
         }
-        return string.Equals(a.CreatedBy?.Function, b.CreatedBy?.Function, StringComparison.Ordinal);
+        return string.Equals(a.CreatedBy?.Function, createdBy?.Function, StringComparison.Ordinal);
     }
 }

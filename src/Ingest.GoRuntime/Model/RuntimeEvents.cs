@@ -34,8 +34,8 @@ public abstract class MultiLineEvent : RuntimeEvent
     /// <summary>Raw text of the event, up to the configured retention; see <see cref="RawTextTruncated"/>.</summary>
     public string RawText { get; set; } = string.Empty;
     public bool RawTextTruncated { get; set; }
-    /// <summary>SHA-256 of the complete raw text (all lines, '\n'-joined), hex.</summary>
-    public string RawTextSha256 { get; set; } = string.Empty;
+    /// <summary>"xxh128:" + XxHash128 of the complete raw text (all lines, '\n'-joined), hex.</summary>
+    public string RawTextHash { get; set; } = string.Empty;
     /// <summary>The event hit a size cap or was cut by end of input/timeout before it was complete.</summary>
     public bool Truncated { get; set; }
     /// <summary>Lines inside the event that were not runtime output (another writer interleaved on the same stream).</summary>

@@ -1,24 +1,29 @@
 using System.Buffers;
-using System.Security.Cryptography;
+using System.IO.Hashing;
 using System.Text;
 
 namespace Ingest.GoRuntime.Scanning;
 
-/// <summary>Keeps the first N bytes of an event's text and hashes all of it.</summary>
+/// <summary>
+/// Keeps the first N bytes of an event's text and hashes all of it ('\n'-joined lines) with XxHash128:
+/// a stable identity for evidence links and de-duplication at memory speed. Not a security hash.
+/// </summary>
 internal sealed class RawTextBuffer(int limit)
 {
     private static readonly byte[] s_newline = "\n"u8.ToArray();
     private readonly ArrayBufferWriter<byte> _buffer = new(4096);
-    private IncrementalHash? _hash;
+    private readonly XxHash128 _hash = new();
     private bool _first = true;
+    // Lines are hashed in 64 KB batches: one hash call per short line costs more than the hashing itself.
+    private readonly byte[] _staging = new byte[64 * 1024];
+    private int _staged;
 
     public bool Truncated { get; private set; }
 
     public void Append(ReadOnlySpan<byte> line)
     {
-        _hash ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        if (!_first) _hash.AppendData(s_newline);
-        _hash.AppendData(line);
+        if (!_first) Stage(s_newline);
+        Stage(line);
         int room = limit - _buffer.WrittenCount;
         if (room > 0)
         {
@@ -27,7 +32,7 @@ internal sealed class RawTextBuffer(int limit)
                 _buffer.Write(s_newline);
                 room--;
             }
-            var part = line.Length <= room ? line : line[..room];
+            var part = line.Length <= room ? line : line[..Math.Max(0, room)];
             _buffer.Write(part);
             if (part.Length < line.Length) Truncated = true;
         }
@@ -38,10 +43,28 @@ internal sealed class RawTextBuffer(int limit)
         _first = false;
     }
 
-    public (string Text, string Sha256) Complete()
+    private void Stage(ReadOnlySpan<byte> data)
     {
+        if (_staged + data.Length > _staging.Length)
+        {
+            _hash.Append(_staging.AsSpan(0, _staged));
+            _staged = 0;
+            if (data.Length > _staging.Length)
+            {
+                _hash.Append(data);
+                return;
+            }
+        }
+        data.CopyTo(_staging.AsSpan(_staged));
+        _staged += data.Length;
+    }
+
+    public (string Text, string Hash) Complete()
+    {
+        _hash.Append(_staging.AsSpan(0, _staged));
+        _staged = 0;
         string text = Encoding.UTF8.GetString(_buffer.WrittenSpan);
-        string hash = _hash is null ? string.Empty : Convert.ToHexStringLower(_hash.GetHashAndReset());
+        string hash = "xxh128:" + Convert.ToHexStringLower(_hash.GetHashAndReset());
         _buffer.Clear();
         _first = true;
         Truncated = false;

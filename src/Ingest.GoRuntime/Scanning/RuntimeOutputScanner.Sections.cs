@@ -195,63 +195,77 @@ public sealed partial class RuntimeOutputScanner
     private Step SectionLine(ReadOnlySpan<byte> line)
     {
         if (_crash?.Kind == CrashKinds.DataRace) return RaceLine(line);
-        if (Ascii8.IsBlank(line))
+        // Hot path of a 100,000-goroutine dump: trim once, dispatch on the first byte, try the likely shapes first.
+        var t = Ascii8.Trim(line);
+        if (t.IsEmpty)
         {
             CompleteGoroutine();
             _inRuntimeStack = false;
             return Step.Claimed;
         }
-        if (GoroutineGrammar.TryParseHeader(line, out var h))
+        bool inStack = _inGoroutine || _inRuntimeStack;
+        bool indented = line[0] is (byte)'\t' or (byte)' ';
+        if (inStack && indented && GoroutineGrammar.TryParseFileLineTrimmed(t, out var file))
         {
-            // A goroutine id seen twice means a second dump started right after this one.
-            if (_seenIds.Contains(h.Id)) return Step.NotPart;
-            CompleteGoroutine();
-            StartGoroutine(h);
+            AttachFile(file);
             return Step.Claimed;
         }
-        if (line.StartsWith("runtime stack:"u8))
+        switch (t[0])
         {
-            CompleteGoroutine();
-            _inRuntimeStack = true;
-            return Step.Claimed;
+            case (byte)'g':
+                if (GoroutineGrammar.TryParseHeaderTrimmed(t, out var h))
+                {
+                    // A goroutine id seen twice means a second dump started right after this one.
+                    if (_seenIds.Contains(h.Id)) return Step.NotPart;
+                    CompleteGoroutine();
+                    StartGoroutine(h);
+                    return Step.Claimed;
+                }
+                if (inStack && GoroutineGrammar.IsStackUnavailable(t))
+                {
+                    _gUnavailable = true;
+                    return Step.Claimed;
+                }
+                break;
+            case (byte)'r':
+                if (t.SequenceEqual("runtime stack:"u8))
+                {
+                    CompleteGoroutine();
+                    _inRuntimeStack = true;
+                    return Step.Claimed;
+                }
+                break;
+            case (byte)'c':
+                if (inStack && GoroutineGrammar.TryParseCreatedByTrimmed(t, out var creator, out long? parent))
+                {
+                    FlushPendingFunction();
+                    string fn = _strings.Intern(creator, out int id);
+                    _createdBy = new StackFrame(fn, id, string.Empty, 0, 0, FrameFlags.NoSource, null);
+                    _createdByAwaitingFile = true;
+                    _createdByGoroutine = parent;
+                    return Step.Claimed;
+                }
+                break;
+            case (byte)'.':
+                if (inStack && GoroutineGrammar.IsElided(t))
+                {
+                    _gElided = true;
+                    return Step.Claimed;
+                }
+                break;
+            case (byte)'[':
+                if (inStack && GoroutineGrammar.IsAncestorHeader(t))
+                {
+                    FlushPendingFunction();
+                    _inAncestor = true;
+                    return Step.Claimed;
+                }
+                break;
         }
-        if (_inGoroutine || _inRuntimeStack)
+        if (inStack && GoroutineGrammar.TryParseFunctionTrimmed(t, out var fnLine))
         {
-            if (GoroutineGrammar.TryParseFileLine(line, out var file))
-            {
-                AttachFile(file);
-                return Step.Claimed;
-            }
-            if (GoroutineGrammar.TryParseCreatedBy(line, out var creator, out long? parent))
-            {
-                FlushPendingFunction();
-                string fn = _strings.Intern(creator, out int id);
-                _createdBy = new StackFrame(fn, id, string.Empty, 0, 0, FrameFlags.NoSource, null);
-                _createdByAwaitingFile = true;
-                _createdByGoroutine = parent;
-                return Step.Claimed;
-            }
-            if (GoroutineGrammar.IsElided(line))
-            {
-                _gElided = true;
-                return Step.Claimed;
-            }
-            if (GoroutineGrammar.IsStackUnavailable(line))
-            {
-                _gUnavailable = true;
-                return Step.Claimed;
-            }
-            if (GoroutineGrammar.IsAncestorHeader(line))
-            {
-                FlushPendingFunction();
-                _inAncestor = true;
-                return Step.Claimed;
-            }
-            if (GoroutineGrammar.TryParseFunction(line, out var fnLine))
-            {
-                AddFunction(fnLine);
-                return Step.Claimed;
-            }
+            AddFunction(fnLine);
+            return Step.Claimed;
         }
         if (GoroutineGrammar.IsRegisterLine(line)) return Step.Claimed;
         if (CrashLines.TryParseSignalHeader(line, out var sig))
@@ -347,29 +361,39 @@ public sealed partial class RuntimeOutputScanner
             ResetGoroutine();
             return;
         }
-        var g = new Goroutine
-        {
-            Id = _gId,
-            State = _gState,
-            StateId = _gStateId,
-            WaitMinutes = _gMinutes,
-            LockedToThread = _gLocked,
-            Frames = _frames.ToArray(),
-            CreatedBy = _createdBy,
-            CreatedByGoroutine = _createdByGoroutine,
-            FramesElided = _gElided,
-            StackUnavailable = _gUnavailable,
-            M = _gM,
-        };
         var e = _event!;
         e.GoroutineCount++;
-        e.FirstGoroutine ??= g;
-        e.States[g.State] = e.States.GetValueOrDefault(g.State) + 1;
-        if (_crash is not null && _crash.CrashingGoroutine is null) _crash.CrashingGoroutine = g;
-        _bucketer.Add(g);
-        _blocking.Observe(g);
+        e.States[_gState] = e.States.GetValueOrDefault(_gState) + 1;
+        var frames = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_frames);
+        if (e.FirstGoroutine is null)
+        {
+            var first = Materialize();
+            e.FirstGoroutine = first;
+            if (_crash is not null) _crash.CrashingGoroutine = first;
+            _bucketer.Add(first);
+        }
+        else
+        {
+            _bucketer.Add(_gId, _gState, _gStateId, _gMinutes, _gLocked, _gUnavailable, frames, _createdBy, Materialize);
+        }
+        _blocking.Observe(_gId, _gState, _gStateId, frames);
         ResetGoroutine();
     }
+
+    private Goroutine Materialize() => new()
+    {
+        Id = _gId,
+        State = _gState,
+        StateId = _gStateId,
+        WaitMinutes = _gMinutes,
+        LockedToThread = _gLocked,
+        Frames = _frames.ToArray(),
+        CreatedBy = _createdBy,
+        CreatedByGoroutine = _createdByGoroutine,
+        FramesElided = _gElided,
+        StackUnavailable = _gUnavailable,
+        M = _gM,
+    };
 
     private void ResetGoroutine()
     {
@@ -396,7 +420,7 @@ public sealed partial class RuntimeOutputScanner
         var e = _event!;
         e.Truncated |= truncated;
         e.RawTextTruncated = _raw.Truncated;
-        (e.RawText, e.RawTextSha256) = _raw.Complete();
+        (e.RawText, e.RawTextHash) = _raw.Complete();
         if (e.EndLine < e.Line) e.EndLine = e.Line + Math.Max(0, e.LineCount - 1);
         var buckets = _bucketer.Result();
         e.Buckets.AddRange(buckets);
@@ -444,7 +468,7 @@ public sealed partial class RuntimeOutputScanner
         _crash = null;
         _finishPending = false;
         _bucketer = new GoroutineBucketer();
-        _blocking = new BlockingAnalyzer(_options);
+        _blocking = new BlockingAnalyzer(_options, _strings);
         _emit(e);
 
         if (e is GoroutineDumpEvent && e.GoroutineCount > 1)

@@ -56,7 +56,7 @@ public sealed partial class RuntimeOutputScanner
         _options = options;
         _emit = emit;
         _leaks = new LeakTracker(options);
-        _blocking = new BlockingAnalyzer(options);
+        _blocking = new BlockingAnalyzer(options, _strings);
         _raw = new RawTextBuffer(options.RawTextLimitBytes);
     }
 
@@ -270,7 +270,7 @@ public sealed partial class RuntimeOutputScanner
     private void StartEventCommon()
     {
         _bucketer = new GoroutineBucketer();
-        _blocking = new BlockingAnalyzer(_options);
+        _blocking = new BlockingAnalyzer(_options, _strings);
         _foreignRun = 0;
         ResetGoroutine();
     }

@@ -179,7 +179,7 @@ public sealed class EventJsonWriter(FrameSemanticsOptions? semantics = null)
         w.WriteNumber("line_count", e.LineCount);
         w.WriteBoolean("truncated", e.Truncated);
         if (e.InterleavedLines > 0) w.WriteNumber("interleaved_lines", e.InterleavedLines);
-        w.WriteString("raw_sha256", e.RawTextSha256);
+        w.WriteString("raw_hash", e.RawTextHash);
         if (IncludeRawText)
         {
             w.WriteString("raw_text", e.RawText);

@@ -1,65 +1,89 @@
-using System.Buffers;
 using System.Text;
 
 namespace Ingest.GoRuntime.Text;
 
 /// <summary>
-/// Interns function names and file paths read from bytes. A 100,000-goroutine dump repeats a few hundred
-/// names a million times; interning keeps memory proportional to distinct names and gives each name a
-/// small integer id so stacks can be compared and hashed without touching the text again.
-/// Bounded: past <see cref="MaxEntries"/> names (hostile input) strings are still returned, just not kept.
+/// Interns function names and file paths straight from UTF-8 bytes. A 100,000-goroutine dump repeats a few
+/// hundred names a million times; interning keeps memory proportional to distinct names and gives each a
+/// small integer id, so stacks hash and compare without touching text again. Keyed by bytes (no decoding on
+/// a hit). Hand-written because no BCL dictionary takes a byte span as an alternate key for string values.
+/// Bounded: past <see cref="MaxEntries"/> names (hostile input) strings are still returned, with id -1.
 /// </summary>
 public sealed class StringTable
 {
     public const int MaxEntries = 200_000;
-    private readonly Dictionary<string, int> _ids = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _lookup;
-    private readonly List<string> _values = [];
 
-    public StringTable() => _lookup = _ids.GetAlternateLookup<ReadOnlySpan<char>>();
+    private int[] _buckets = new int[1024];
+    private Entry[] _entries = new Entry[512];
+    private int _count;
 
-    public int Count => _values.Count;
+    private struct Entry
+    {
+        public int Hash;
+        public int Next;
+        public byte[] Bytes;
+        public string Value;
+    }
 
-    public string this[int id] => _values[id];
+    public int Count => _count;
 
-    /// <summary>Returns the interned string and its id; id is -1 when the table is full.</summary>
+    public string this[int id] => _entries[id].Value;
+
     public string Intern(ReadOnlySpan<byte> utf8, out int id)
     {
-        if (utf8.IsEmpty)
+        int h = HashOf(utf8);
+        for (int i = _buckets[h & (_buckets.Length - 1)] - 1; i >= 0; i = _entries[i].Next)
         {
-            id = Intern(string.Empty);
-            return string.Empty;
+            ref var e = ref _entries[i];
+            if (e.Hash == h && utf8.SequenceEqual(e.Bytes))
+            {
+                id = i;
+                return e.Value;
+            }
         }
-        char[]? rented = null;
-        int max = utf8.Length;
-        Span<char> chars = max <= 512 ? stackalloc char[512] : (rented = ArrayPool<char>.Shared.Rent(max));
-        try
+        string value = Ascii8.Decode(utf8);
+        if (_count >= MaxEntries)
         {
-            int n = Encoding.UTF8.GetChars(utf8, chars);
-            ReadOnlySpan<char> key = chars[..n];
-            if (_lookup.TryGetValue(key, out string? existing, out id)) return existing;
-            string s = key.ToString();
-            id = Add(s);
-            return s;
+            id = -1;
+            return value;
         }
-        finally
-        {
-            if (rented is not null) ArrayPool<char>.Shared.Return(rented);
-        }
+        id = Add(h, utf8.ToArray(), value);
+        return value;
     }
 
     public int Intern(string s)
     {
-        if (_ids.TryGetValue(s, out int id)) return id;
-        return Add(s);
+        byte[] bytes = Encoding.UTF8.GetBytes(s);
+        Intern(bytes, out int id);
+        return id;
     }
 
-    private int Add(string s)
+    private int Add(int hash, byte[] bytes, string value)
     {
-        if (_values.Count >= MaxEntries) return -1;
-        int id = _values.Count;
-        _values.Add(s);
-        _ids[s] = id;
+        if (_count == _entries.Length) Array.Resize(ref _entries, _entries.Length * 2);
+        if (_count >= _buckets.Length * 3 / 4) Rehash(_buckets.Length * 2);
+        int id = _count++;
+        ref int bucket = ref _buckets[hash & (_buckets.Length - 1)];
+        _entries[id] = new Entry { Hash = hash, Next = bucket - 1, Bytes = bytes, Value = value };
+        bucket = id + 1;
         return id;
+    }
+
+    private void Rehash(int size)
+    {
+        _buckets = new int[size];
+        for (int i = 0; i < _count; i++)
+        {
+            ref int bucket = ref _buckets[_entries[i].Hash & (size - 1)];
+            _entries[i].Next = bucket - 1;
+            bucket = i + 1;
+        }
+    }
+
+    private static int HashOf(ReadOnlySpan<byte> s)
+    {
+        var hc = new HashCode();
+        hc.AddBytes(s);
+        return hc.ToHashCode();
     }
 }

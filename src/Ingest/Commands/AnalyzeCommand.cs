@@ -4,6 +4,7 @@ using Ingest.GoRuntime.Analysis;
 using Ingest.GoRuntime.Model;
 using Ingest.GoRuntime.Serialization;
 using Ingest.Pipeline.Analysis;
+using Ingest.Hosting;
 using Ingest.Reporting;
 
 namespace Ingest.Commands;
@@ -23,26 +24,41 @@ public static class AnalyzeCommand
             Arity = ArgumentArity.ZeroOrMore,
         };
         var noRaw = new Option<bool>("--no-raw") { Description = "Leave the raw text out of JSON events." };
+        var config = new Option<string?>("--config") { Description = "JSON settings file (see config/appsettings.json): the Analysis section." };
         var files = new Argument<string[]>("FILE") { Description = "Files to read, '-' for standard input (default).", Arity = ArgumentArity.ZeroOrMore };
         var cmd = new Command("analyze", "Find crashes, goroutine dumps, GC cycles and tagged lines in log files and report them.")
         {
-            json, modules, noRaw, files,
+            json, modules, noRaw, config, files,
         };
-        cmd.SetAction(parse => Run(
-            parse.GetValue(files) ?? [],
-            parse.GetValue(json),
-            parse.GetValue(modules) ?? [],
-            parse.GetValue(noRaw),
-            Console.OpenStandardInput,
-            Console.OpenStandardOutput(),
-            Console.Error));
+        cmd.SetAction(parse =>
+        {
+            AnalyzerOptions options;
+            try
+            {
+                options = IngestConfiguration.BindAnalysis(IngestConfiguration.Build(parse.GetValue(config)), out var errors);
+                if (errors.Count > 0)
+                {
+                    Console.Error.WriteLine("ingest analyze: invalid configuration: " + string.Join("; ", errors));
+                    return ExitBadInput;
+                }
+            }
+            catch (Exception ex) when (ex is IOException or InvalidDataException or FormatException or InvalidOperationException)
+            {
+                Console.Error.WriteLine($"ingest analyze: cannot load configuration: {ex.Message}");
+                return ExitBadInput;
+            }
+            foreach (string m in parse.GetValue(modules) ?? []) options.Modules.Add(m);
+            return Run(parse.GetValue(files) ?? [], parse.GetValue(json), options, parse.GetValue(noRaw), Console.OpenStandardInput, Console.OpenStandardOutput(), Console.Error);
+        });
         return cmd;
     }
 
-    public static int Run(string[] inputs, bool json, string[] modules, bool noRaw, Func<Stream> stdin, Stream stdout, TextWriter stderr)
+    public static int Run(string[] inputs, bool json, string[] modules, bool noRaw, Func<Stream> stdin, Stream stdout, TextWriter stderr) =>
+        Run(inputs, json, new AnalyzerOptions { Modules = [.. modules] }, noRaw, stdin, stdout, stderr);
+
+    public static int Run(string[] inputs, bool json, AnalyzerOptions options, bool noRaw, Func<Stream> stdin, Stream stdout, TextWriter stderr)
     {
         if (inputs.Length == 0) inputs = ["-"];
-        var options = new AnalyzerOptions { Modules = [.. modules] };
         // Open everything first: an unreadable input is a usage error before any output.
         foreach (string path in inputs)
         {
@@ -59,8 +75,8 @@ public static class AnalyzeCommand
         }
 
         using var writer = new Utf8JsonWriter(stdout, EventJsonWriter.WriterOptions);
-        var eventWriter = new EventJsonWriter { IncludeRawText = !noRaw };
-        var report = json ? null : new HumanReport();
+        var eventWriter = new EventJsonWriter(options.Semantics) { IncludeRawText = !noRaw };
+        var report = json ? null : new HumanReport(semantics: options.Semantics);
         foreach (string path in inputs)
         {
             string name = path == "-" ? "stdin" : path;

@@ -9,11 +9,12 @@ namespace Ingest.Reporting;
 /// highlighted, goroutines bucketed, findings, GC summary. Spectre.Console drops colour when output is
 /// piped. Every piece of log text goes through <see cref="Markup.Escape"/>: it is attacker-controlled.
 /// </summary>
-public sealed class HumanReport(IAnsiConsole? console = null)
+public sealed class HumanReport(IAnsiConsole? console = null, FrameSemanticsOptions? semantics = null)
 {
+    private readonly FrameSemantics _semantics = new(semantics ?? new FrameSemanticsOptions());
     private const int MaxBucketsShown = 15;
     private const int MaxFramesShown = 30;
-    private readonly IAnsiConsole _console = console ?? AnsiConsole.Console;
+    private readonly IAnsiConsole _console = console ?? DefaultConsole();
     private readonly List<RuntimeEvent> _events = [];
     private readonly List<(string Stream, long Lines)> _streams = [];
 
@@ -106,7 +107,9 @@ public sealed class HumanReport(IAnsiConsole? console = null)
             bool inApp = own.IsInApp(f);
             string marker = isRoot ? "[bold green]►[/] " : "  ";
             string fn = isRoot ? $"[bold green]{E(f.Function)}[/]" : inApp ? $"[bold]{E(f.Function)}[/]" : $"[grey]{E(f.Function)}[/]";
-            _console.MarkupLine($"  {marker}{fn}  [grey]{E(f.File)}:{f.Line}[/]");
+            var label = _semantics.Classify(f.Function);
+            string tag = inApp && label.Layer != FrameSemantics.Unknown ? $" [blue]{E(label.Layer)}:{E(label.Intent)}[/]" : string.Empty;
+            _console.MarkupLine($"  {marker}{fn}{tag}  [grey]{E(f.File)}:{f.Line}[/]");
         }
     }
 
@@ -159,6 +162,14 @@ public sealed class HumanReport(IAnsiConsole? console = null)
     }
 
     private static string E(string s) => Markup.Escape(s);
+
+    /// <summary>Piped output gets a wide fixed width: function names should not wrap in a log file.</summary>
+    private static IAnsiConsole DefaultConsole()
+    {
+        var c = AnsiConsole.Console;
+        if (Console.IsOutputRedirected) c.Profile.Width = 160;
+        return c;
+    }
 
     private static string Shorten(string s, int max) => s.Length <= max ? s : s[..max] + "…";
 }

@@ -122,8 +122,8 @@ public sealed class HostileInputTests
         Assert.True(crash.RawText.Length <= 4096);
         Assert.Equal(2000, crash.CrashingGoroutine!.Frames.Length);
         var full = Corpus.AnalyzeText(sb.ToString()).OfType<CrashEvent>().Single();
-        Assert.Equal(full.RawTextSha256, crash.RawTextSha256);
-        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(full.RawText))), full.RawTextSha256);
+        Assert.Equal(full.RawTextHash, crash.RawTextHash);
+        Assert.Equal("xxh128:" + Convert.ToHexStringLower(System.IO.Hashing.XxHash128.Hash(Encoding.UTF8.GetBytes(full.RawText))), full.RawTextHash);
     }
 
     private static List<RuntimeEvent> Run(byte[] input, AnalyzerOptions options)

@@ -37,10 +37,13 @@ public static class GoroutineGrammar
     /// <c>goroutine 1 [running]:</c>, <c>goroutine 7 gp=0xc000003340 m=nil [chan receive, 5 minutes, locked to thread]:</c>.
     /// The bracket text is open-ended (Go 1.27 adds pprof labels); only state, minutes and lock are read.
     /// </summary>
-    public static bool TryParseHeader(ReadOnlySpan<byte> line, out GoroutineHeader header)
+    public static bool TryParseHeader(ReadOnlySpan<byte> line, out GoroutineHeader header) =>
+        TryParseHeaderTrimmed(Ascii8.Trim(line), out header);
+
+    /// <summary><see cref="TryParseHeader"/> on a line already trimmed of surrounding whitespace.</summary>
+    public static bool TryParseHeaderTrimmed(ReadOnlySpan<byte> s, out GoroutineHeader header)
     {
         header = default;
-        var s = Ascii8.Trim(line);
         if (!s.StartsWith("goroutine "u8) || s.Length < 16 || s[^1] != ':' || s[^2] != ']') return false;
         s = s[10..];
         int sp = s.IndexOf((byte)' ');
@@ -86,10 +89,12 @@ public static class GoroutineGrammar
     /// <c>example.com/shop/internal/store.(*Repo).Find(0xc0000a6000, {0x6a1b2c, 0x3})</c>, <c>main.main()</c>,
     /// <c>sync.(*Mutex).Lock(...)</c>, <c>main.Map[...](...)</c>. The argument list is the bracket group that ends the line.
     /// </summary>
-    public static bool TryParseFunction(ReadOnlySpan<byte> line, out FunctionLine fn)
+    public static bool TryParseFunction(ReadOnlySpan<byte> line, out FunctionLine fn) =>
+        TryParseFunctionTrimmed(Ascii8.Trim(line), out fn);
+
+    public static bool TryParseFunctionTrimmed(ReadOnlySpan<byte> s, out FunctionLine fn)
     {
         fn = default;
-        var s = Ascii8.Trim(line);
         if (s.Length < 3 || s[^1] != ')') return false;
         int depth = 0;
         int open = -1;
@@ -123,7 +128,13 @@ public static class GoroutineGrammar
     {
         file = default;
         if (line.IsEmpty || (line[0] != '\t' && line[0] != ' ')) return false;
-        var s = Ascii8.Trim(line);
+        return TryParseFileLineTrimmed(Ascii8.Trim(line), out file);
+    }
+
+    /// <summary>The trimmed text of a line that was indented.</summary>
+    public static bool TryParseFileLineTrimmed(ReadOnlySpan<byte> s, out FileLine file)
+    {
+        file = default;
         if (s.IsEmpty) return false;
         int cut = s.IndexOf(" +0x"u8);
         if (cut < 0) cut = s.IndexOf(" fp="u8);
@@ -138,11 +149,13 @@ public static class GoroutineGrammar
     }
 
     /// <summary><c>created by net/http.(*Server).Serve</c> or <c>created by main.main in goroutine 1</c>.</summary>
-    public static bool TryParseCreatedBy(ReadOnlySpan<byte> line, out ReadOnlySpan<byte> function, out long? parentGoroutine)
+    public static bool TryParseCreatedBy(ReadOnlySpan<byte> line, out ReadOnlySpan<byte> function, out long? parentGoroutine) =>
+        TryParseCreatedByTrimmed(Ascii8.Trim(line), out function, out parentGoroutine);
+
+    public static bool TryParseCreatedByTrimmed(ReadOnlySpan<byte> s, out ReadOnlySpan<byte> function, out long? parentGoroutine)
     {
         function = default;
         parentGoroutine = null;
-        var s = Ascii8.Trim(line);
         if (!s.StartsWith("created by "u8)) return false;
         s = s[11..];
         int inG = s.IndexOf(" in goroutine "u8);

@@ -1,0 +1,62 @@
+using System.Diagnostics;
+using BenchmarkDotNet.Running;
+using Ingest.Benchmarks;
+using Ingest.GoRuntime.Analysis;
+using Ingest.GoRuntime.Model;
+using Ingest.Pipeline.Analysis;
+
+// Usage:
+//   dotnet run -c Release --project tests/Ingest.Benchmarks -- bdn [BenchmarkDotNet args]   micro-benchmarks
+//   dotnet run -c Release --project tests/Ingest.Benchmarks -- gen-logs FILE MB               ordinary log lines
+//   dotnet run -c Release --project tests/Ingest.Benchmarks -- gen-dump FILE GOROUTINES       synthetic dump (when Go is absent)
+//   dotnet run -c Release --project tests/Ingest.Benchmarks -- measure FILE                   one pass, MB/s, allocations, peak RSS
+switch (args.FirstOrDefault())
+{
+    case "bdn":
+        BenchmarkSwitcher.FromAssembly(typeof(DetectionBenchmarks).Assembly).Run(args[1..]);
+        return 0;
+    case "gen-logs":
+        LogGenerator.WriteOrdinaryLogs(args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));
+        return 0;
+    case "gen-dump":
+        LogGenerator.WriteSyntheticDump(args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));
+        return 0;
+    case "measure":
+        return Measure(args[1]);
+    default:
+        Console.Error.WriteLine("usage: bdn | gen-logs FILE MB | gen-dump FILE N | measure FILE");
+        return 2;
+}
+
+static int Measure(string path)
+{
+    long bytes = new FileInfo(path).Length;
+    // Warm the page cache and the JIT on a first pass, measure the second.
+    Run(path, out _, out _);
+    GC.Collect();
+    long alloc0 = GC.GetTotalAllocatedBytes(precise: true);
+    var sw = Stopwatch.StartNew();
+    Run(path, out long lines, out var summary);
+    sw.Stop();
+    long alloc = GC.GetTotalAllocatedBytes(precise: true) - alloc0;
+    using var proc = Process.GetCurrentProcess();
+    double mbps = bytes / 1e6 / sw.Elapsed.TotalSeconds;
+    Console.WriteLine($"file={path} bytes={bytes} lines={lines} seconds={sw.Elapsed.TotalSeconds:0.000} MB/s={mbps:0.0} allocated_MB={alloc / 1e6:0.0} peak_working_set_MB={proc.PeakWorkingSet64 / 1e6:0.0} {summary}");
+    return 0;
+}
+
+static void Run(string path, out long lines, out string summary)
+{
+    int events = 0, goroutines = 0, buckets = 0;
+    using var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+    lines = StreamAnalyzer.Analyze(f, path, new AnalyzerOptions(), e =>
+    {
+        events++;
+        if (e is MultiLineEvent m)
+        {
+            goroutines += m.GoroutineCount;
+            buckets += m.Buckets.Count;
+        }
+    });
+    summary = $"events={events} goroutines={goroutines} buckets={buckets}";
+}
