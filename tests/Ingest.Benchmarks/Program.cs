@@ -41,7 +41,16 @@ static int Measure(string path)
     long alloc = GC.GetTotalAllocatedBytes(precise: true) - alloc0;
     using var proc = Process.GetCurrentProcess();
     double mbps = bytes / 1e6 / sw.Elapsed.TotalSeconds;
-    Console.WriteLine($"file={path} bytes={bytes} lines={lines} seconds={sw.Elapsed.TotalSeconds:0.000} MB/s={mbps:0.0} allocated_MB={alloc / 1e6:0.0} peak_working_set_MB={proc.PeakWorkingSet64 / 1e6:0.0} {summary}");
+    // Baseline in the same run: only split the file into lines (what any line-oriented tool must do).
+    var swBase = Stopwatch.StartNew();
+    long baseLines;
+    using (var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan))
+    using (var reader = new Ingest.Pipeline.Sources.Files.LineReader(f))
+    {
+        baseLines = reader.ReadAll(static (_, _, _) => { });
+    }
+    swBase.Stop();
+    Console.WriteLine($"file={path} bytes={bytes} lines={lines} seconds={sw.Elapsed.TotalSeconds:0.000} MB/s={mbps:0.0} baseline_split_only_seconds={swBase.Elapsed.TotalSeconds:0.000} baseline_MB/s={bytes / 1e6 / swBase.Elapsed.TotalSeconds:0.0} allocated_MB={alloc / 1e6:0.0} peak_working_set_MB={proc.PeakWorkingSet64 / 1e6:0.0} {summary}");
     return 0;
 }
 

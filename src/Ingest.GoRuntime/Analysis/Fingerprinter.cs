@@ -11,7 +11,9 @@ namespace Ingest.GoRuntime.Analysis;
 /// </summary>
 public static class Fingerprinter
 {
-    private const int MaxFrames = 8;
+    // The innermost three frames of the service's own code: the crash site and its callers. Deeper frames
+    // are the entry path (an HTTP handler, a batch job, a test), which varies for one bug.
+    private const int MaxFrames = 3;
 
     public static string Compute(CrashEvent crash, CodeOwnership ownership)
     {

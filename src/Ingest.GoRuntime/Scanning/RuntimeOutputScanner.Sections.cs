@@ -283,14 +283,23 @@ public sealed partial class RuntimeOutputScanner
             FinishAfterThisLine();
             return Step.Claimed;
         }
-        if (line.StartsWith("panic: "u8) || line.StartsWith("fatal error: "u8)) return Step.NotPart;
-        // Another writer's line in the middle of a goroutine: tolerate a few, but a foreign line after a
-        // complete section means the runtime output is over.
-        if (_inGoroutine && _foreignRun < MaxForeignRun) return Step.Foreign;
+        if (line.StartsWith("panic: "u8) || line.StartsWith("fatal error: "u8) || line.IndexOf("http: panic serving "u8) >= 0) return Step.NotPart;
+        // Another writer's line in the middle of a goroutine's stack: tolerate a few. A foreign line after a
+        // stack that is complete (created-by read, or it reached main.main / runtime.goexit) ends the output:
+        // net/http's panic log and runtime.Stack dumps are followed by ordinary lines without a blank line.
+        if (_inGoroutine && !GoroutineStackComplete() && _foreignRun < MaxForeignRun) return Step.Foreign;
         return Step.NotPart;
     }
 
-    private readonly HashSet<long> _seenIds = [];
+    private readonly GoroutineIdSet _seenIds = new();
+
+    private bool GoroutineStackComplete()
+    {
+        if (_createdBy is not null && !_createdByAwaitingFile) return true;
+        if (_pendingFunction is not null || _createdByAwaitingFile || _frames.Count == 0) return false;
+        string last = _frames[^1].Function;
+        return last is "main.main" or "runtime.goexit" or "runtime.main" || _gUnavailable;
+    }
 
     private void StartGoroutine(in GoroutineHeader h)
     {
@@ -339,10 +348,31 @@ public sealed partial class RuntimeOutputScanner
             return;
         }
         if (_pendingFunction is not { } f || _inAncestor) return;
-        var frame = f with { File = _strings.Intern(file.Path, out _), Line = file.Line, Flags = f.Flags & ~FrameFlags.NoSource };
+        var frame = f with { File = InternFileOf(f.FunctionId, file.Path), Line = file.Line, Flags = f.Flags & ~FrameFlags.NoSource };
         _pendingFunction = null;
         if (_inRuntimeStack && !_inGoroutine) _crash?.RuntimeStack.Add(frame);
         else _frames.Add(frame);
+    }
+
+    // A function almost always lives in the same file: compare bytes with the last file seen for it
+    // instead of hashing the path again.
+    private string?[] _lastFile = new string?[256];
+    private byte[]?[] _lastFileBytes = new byte[]?[256];
+
+    private string InternFileOf(int functionId, ReadOnlySpan<byte> path)
+    {
+        if (functionId < 0) return _strings.Intern(path, out _);
+        if (functionId >= _lastFile.Length)
+        {
+            int size = Math.Max(functionId + 1, _lastFile.Length * 2);
+            Array.Resize(ref _lastFile, size);
+            Array.Resize(ref _lastFileBytes, size);
+        }
+        if (_lastFileBytes[functionId] is { } known && path.SequenceEqual(known)) return _lastFile[functionId]!;
+        string interned = _strings.Intern(path, out _);
+        _lastFile[functionId] = interned;
+        _lastFileBytes[functionId] = path.ToArray();
+        return interned;
     }
 
     private void FlushPendingFunction()

@@ -80,10 +80,8 @@ public sealed class StringTable
         }
     }
 
-    private static int HashOf(ReadOnlySpan<byte> s)
-    {
-        var hc = new HashCode();
-        hc.AddBytes(s);
-        return hc.ToHashCode();
-    }
+    // XxHash3 is vectorised and much faster than HashCode.AddBytes on 20-100 byte names. The table is
+    // per stream and never exposed, so a fixed seed is fine: flooding one bucket only slows that stream,
+    // and MaxEntries bounds it.
+    private static int HashOf(ReadOnlySpan<byte> s) => (int)System.IO.Hashing.XxHash3.HashToUInt64(s);
 }

@@ -131,7 +131,7 @@ func main() {
 			a.h.Recover("api", func() {
 				a.h.Recover("GetOrder", func() {
 					o, _ := a.h.GetOrder(ctx, &api.Request{Path: "/orders/46"})
-					a.svc.Tag(o, "source", "api")
+					a.svc.Transition(o, "archived")
 				})
 			})
 		})
@@ -147,7 +147,7 @@ func main() {
 		tagsRestart(a)
 	case "sigquit":
 		blockers(a, true)
-		fmt.Println("ready")
+		logger.Info("ready")
 		select {}
 	case "stackdump":
 		stackDump(a)
@@ -216,8 +216,11 @@ func httpPanic(a *app) {
 	go srv.Serve(ln)
 	base := "http://" + ln.Addr().String()
 	logger.Info("listening", "addr", "127.0.0.1:8080")
-	for _, p := range []string{"/orders/41", "/orders/42/items/1", "/orders/42", "/orders/404"} {
-		resp, err := http.Get(base + p)
+	// No keep-alive: a GET that fails on a reused connection is retried by
+	// the transport, which would log every handler panic twice.
+	c := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	for _, p := range []string{"/orders/41", "/orders/42/items/1", "/orders/42", "/orders/404", "/healthz"} {
+		resp, err := c.Get(base + p)
 		if err != nil {
 			logger.Warn("request failed", "path", p, "err", "EOF")
 			continue
@@ -399,13 +402,14 @@ func leak(a *app) {
 
 func convoy(a *app, n int) {
 	ctx := context.Background()
+	go service.Janitor(ctx, time.Hour, func() {})
 	go a.cache.Refresh(ctx)
 	time.Sleep(20 * time.Millisecond)
 	for i := 0; i < n; i++ {
 		go a.cache.Get(ctx, int64(i))
 	}
 	time.Sleep(200 * time.Millisecond)
-	fmt.Println("ready")
+	logger.Info("ready", "waiting_on_cache", n)
 	select {}
 }
 

@@ -77,7 +77,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, err.Error(), http.StatusNotFound)
 			return
 		}
-		if parts[2] == "items" {
+		if len(parts) == 4 && parts[2] == "items" {
 			n, _ := strconv.Atoi(parts[3])
 			fmt.Fprintf(w, "%v\n", o.Items[n])
 			return

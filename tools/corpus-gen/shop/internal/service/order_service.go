@@ -88,3 +88,19 @@ func (s *OrderService) ReserveStock(ctx context.Context, orderID int64, sku stri
 	s.stock[sku] -= qty
 	return nil
 }
+
+// MustReserve panics when stock cannot be reserved.
+func (s *OrderService) MustReserve(ctx context.Context, orderID int64, sku string, qty int64) {
+	if err := s.ReserveStock(ctx, orderID, sku, qty); err != nil {
+		panic(err)
+	}
+}
+
+// Transition moves an order to a new state.
+func (s *OrderService) Transition(o *store.Order, to string) {
+	switch to {
+	case "paid", "shipped", "delivered":
+		return
+	}
+	panic(fmt.Sprintf("unknown order state %q for order %d", to, o.ID))
+}

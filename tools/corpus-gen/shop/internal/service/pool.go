@@ -82,10 +82,3 @@ func (q *Queue) Pop() int64 {
 	q.items = q.items[1:]
 	return it
 }
-
-// MustReserve panics when stock cannot be reserved.
-func (s *OrderService) MustReserve(ctx context.Context, orderID int64, sku string, qty int64) {
-	if err := s.ReserveStock(ctx, orderID, sku, qty); err != nil {
-		panic(err)
-	}
-}

@@ -1,0 +1,3 @@
+module ingest.local/corpusgen
+
+go 1.19
