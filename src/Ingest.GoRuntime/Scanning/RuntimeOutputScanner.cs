@@ -1,6 +1,8 @@
 using Ingest.GoRuntime.Analysis;
 using Ingest.GoRuntime.Model;
 using Ingest.GoRuntime.Parsing.Crashes;
+using Ingest.GoRuntime.Parsing.Detection;
+using Ingest.GoRuntime.Parsing.Prefixes;
 using Ingest.GoRuntime.Parsing.GcTrace;
 using Ingest.GoRuntime.Parsing.Goroutines;
 using Ingest.GoRuntime.Parsing.Tags;
@@ -38,6 +40,7 @@ public sealed partial class RuntimeOutputScanner
     private readonly List<string> _preamble = [];
     private readonly Queue<(string FrameId, long Position)> _recentTags = new();
     private GcPacer? _pendingPacer;
+    private bool _anywhereHint = true;
     private long _lastCrashEnd = long.MinValue;
 
     private Phase _phase;
@@ -68,19 +71,37 @@ public sealed partial class RuntimeOutputScanner
     /// <summary>Position of the first line of the open event (offsets before it must not be committed).</summary>
     public long? OpenEventStart => _event?.Line;
 
-    /// <summary>Feeds one line (without its line terminator). Returns true when the line belongs to a runtime event.</summary>
-    public bool Push(ReadOnlySpan<byte> line, long position)
+    /// <summary>
+    /// Block prefilter for callers that hold many lines in one buffer: the index of the first byte that may
+    /// start a single-line event found anywhere in a line (gctrace, pacer, scavenger, http panic), or the
+    /// block's length. A line before that index cannot hold one, so <see cref="Push(ReadOnlySpan{byte}, long, bool)"/>
+    /// skips the per-line search. Same verifier, one pass per block instead of one call per line.
+    /// </summary>
+    public static int NextCandidate(ReadOnlySpan<byte> block, int from)
     {
+        AnywhereTriggers.Next(block, ref from);
+        return from;
+    }
+
+    /// <summary>Feeds one line (without its line terminator). Returns true when the line belongs to a runtime event.</summary>
+    public bool Push(ReadOnlySpan<byte> line, long position) => Push(line, position, mayHaveAnywhereTrigger: true);
+
+    /// <summary>As <see cref="Push(ReadOnlySpan{byte}, long)"/>; false for <paramref name="mayHaveAnywhereTrigger"/> is a promise from <see cref="NextCandidate"/>.</summary>
+    public bool Push(ReadOnlySpan<byte> line, long position, bool mayHaveAnywhereTrigger)
+    {
+        _anywhereHint = mayHaveAnywhereTrigger;
         if (!line.IsEmpty && line[^1] == '\r') line = line[..^1];
         if (line.Length > _options.MaxLineBytes) line = line[.._options.MaxLineBytes];
+        // Runtime output is matched after the plumbing's prefix (CRI, kubectl, compose); tags keep the original.
+        var body = LinePrefix.Strip(line);
 
         if (_phase != Phase.Idle)
         {
-            var r = Continue(line, position);
+            var r = Continue(body, position);
             if (r != Step.NotPart) return r == Step.Claimed;
             FinishEvent(truncated: false);
         }
-        return StartOrSingle(line, position);
+        return StartOrSingle(body, line, position);
     }
 
     /// <summary>Closes the open event, if any (idle timeout or end of input).</summary>
@@ -97,7 +118,7 @@ public sealed partial class RuntimeOutputScanner
         _preamble.Clear();
     }
 
-    private bool StartOrSingle(ReadOnlySpan<byte> line, long position)
+    private bool StartOrSingle(ReadOnlySpan<byte> line, ReadOnlySpan<byte> original, long position)
     {
         if (line.IsEmpty)
         {
@@ -168,39 +189,63 @@ public sealed partial class RuntimeOutputScanner
                 }
                 break;
         }
-        _preamble.Clear();
-        return TrySingleLine(line, position);
+        if (_preamble.Count > 0) _preamble.Clear();
+        return TrySingleLine(line, original, position);
     }
 
     /// <summary>Single-line events, which may sit behind any logger prefix.</summary>
-    private bool TrySingleLine(ReadOnlySpan<byte> line, long position)
+    private bool TrySingleLine(ReadOnlySpan<byte> line, ReadOnlySpan<byte> original, long position)
     {
-        if (CrashLines.TryParseHttpPanic(line, out var remote, out var httpValue))
+        // Each kind is tried once, at its first candidate; the exact parser decides.
+        int from = 0;
+        bool gcTried = false, pacerTried = false, scavTried = false, httpTried = false;
+        while (_anywhereHint)
         {
-            BeginCrash(CrashKinds.HttpPanic, position);
-            _crash!.Panics.Add(Ascii8.Decode(httpValue));
-            _crash.RemoteAddr = Ascii8.Decode(remote);
-            _crash.Recovered = true;
-            AppendRaw(line);
-            return true;
+            var trigger = AnywhereTriggers.Next(line, ref from);
+            if (trigger == AnywhereTrigger.None) break;
+            from++;
+            switch (trigger)
+            {
+                case AnywhereTrigger.HttpPanic when !httpTried:
+                    httpTried = true;
+                    if (CrashLines.TryParseHttpPanic(line, out var remote, out var httpValue))
+                    {
+                        BeginCrash(CrashKinds.HttpPanic, position);
+                        _crash!.Panics.Add(Ascii8.Decode(httpValue));
+                        _crash.RemoteAddr = Ascii8.Decode(remote);
+                        _crash.Recovered = true;
+                        AppendRaw(line);
+                        return true;
+                    }
+                    break;
+                case AnywhereTrigger.GcTrace when !gcTried:
+                    gcTried = true;
+                    if (GcTraceReader.TryReadCycle(line, out var cycle))
+                    {
+                        _emit(new GcCycleEvent { Stream = _stream, Line = position, EndLine = position, Cycle = cycle!, Pacer = _pendingPacer });
+                        _pendingPacer = null;
+                        return true;
+                    }
+                    break;
+                case AnywhereTrigger.Pacer when !pacerTried:
+                    pacerTried = true;
+                    if (GcTraceReader.TryReadPacer(line, _pendingPacer, out var pacer))
+                    {
+                        _pendingPacer = pacer;
+                        return true;
+                    }
+                    break;
+                case AnywhereTrigger.Scavenger when !scavTried:
+                    scavTried = true;
+                    if (GcTraceReader.TryReadScavenge(line, out var scav))
+                    {
+                        _emit(new GcScavengeEvent { Stream = _stream, Line = position, EndLine = position, Scavenge = scav! });
+                        return true;
+                    }
+                    break;
+            }
         }
-        if (GcTraceReader.IndexOfGcLine(line) >= 0 && GcTraceReader.TryReadCycle(line, out var cycle))
-        {
-            _emit(new GcCycleEvent { Stream = _stream, Line = position, EndLine = position, Cycle = cycle!, Pacer = _pendingPacer });
-            _pendingPacer = null;
-            return true;
-        }
-        if (line.IndexOf("pacer: "u8) >= 0 && GcTraceReader.TryReadPacer(line, _pendingPacer, out var pacer))
-        {
-            _pendingPacer = pacer;
-            return true;
-        }
-        if ((line.IndexOf("scav "u8) >= 0 || line.IndexOf("scvg"u8) >= 0) && GcTraceReader.TryReadScavenge(line, out var scav))
-        {
-            _emit(new GcScavengeEvent { Stream = _stream, Line = position, EndLine = position, Scavenge = scav! });
-            return true;
-        }
-        if (line.IndexOf((byte)'[') >= 0 && SemanticTagReader.TryRead(line, out var tag))
+        if (SemanticTagReader.TryRead(original, out var tag))
         {
             string frameId = Ascii8.Decode(tag.FrameId).ToLowerInvariant();
             _recentTags.Enqueue((frameId, position));

@@ -12,7 +12,7 @@ public static class StreamAnalyzer
     {
         var scanner = new RuntimeOutputScanner(streamName, options, emit);
         using var reader = new LineReader(input, maxLineBytes: options.MaxLineBytes);
-        long lines = reader.ReadAll((line, n, _) => scanner.Push(line, n));
+        long lines = reader.ReadAll((line, n, _, candidate) => scanner.Push(line, n, candidate), RuntimeOutputScanner.NextCandidate);
         scanner.Complete();
         return lines;
     }

@@ -26,8 +26,9 @@ public static class SemanticTagReader
     public static bool TryRead(ReadOnlySpan<byte> line, out SemanticTag tag)
     {
         tag = default;
-        int open = line.IndexOf((byte)'[');
-        if (open < 0 || line.Length - open < 48) return false; // "[app:read:" + 36-char UUID + "]" at least
+        // The tag is the first thing after an optional timestamp: skip timestamp characters (bounded), then '['.
+        int open = line[..Math.Min(line.Length, 41)].IndexOfAnyExcept(s_timestampChars);
+        if (open < 0 || line[open] != '[' || line.Length - open < 48) return false; // "[app:read:" + 36-char UUID + "]" at least
         var prefix = Ascii8.TrimEnd(line[..open]);
         if (!IsTimestampLike(prefix)) return false;
         var rest = line[(open + 1)..];

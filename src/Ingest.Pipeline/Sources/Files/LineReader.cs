@@ -11,19 +11,36 @@ public sealed class LineReader(Stream stream, int maxLineBytes = 1024 * 1024, in
 {
     public delegate void LineHandler(ReadOnlySpan<byte> line, long lineNumber, bool cut);
 
+    /// <summary>Like <see cref="LineHandler"/>, with whether the block prefilter saw a candidate inside the line.</summary>
+    public delegate void HintedLineHandler(ReadOnlySpan<byte> line, long lineNumber, bool cut, bool candidate);
+
+    /// <summary>
+    /// Finds the first candidate at or after <c>from</c> in a block of several lines, or the block's length.
+    /// One pass over the whole buffer replaces one call per line (see RuntimeOutputScanner.NextCandidate).
+    /// </summary>
+    public delegate int BlockPrefilter(ReadOnlySpan<byte> block, int from);
+
     private byte[] _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(bufferSize, maxLineBytes + 1));
 
     public int MaxLineBytes { get; } = maxLineBytes;
 
     /// <summary>Reads to the end, calling <paramref name="onLine"/> for every line (1-based numbers). Returns the line count.</summary>
-    public long ReadAll(LineHandler onLine)
+    public long ReadAll(LineHandler onLine) => ReadAll((line, n, cut, _) => onLine(line, n, cut), null);
+
+    public long ReadAll(HintedLineHandler onLine, BlockPrefilter? prefilter)
     {
+        int candidate = -1; // absolute index in _buffer of the next prefilter candidate; -1: not computed
+        int searchedTo = 0;
         long lineNo = 0;
         int start = 0, end = 0;
         bool skipping = false; // inside the tail of an over-long line
         while (true)
         {
-            if (start > 0 && start == end) start = end = 0;
+            if (start > 0 && start == end)
+            {
+                start = end = 0;
+                candidate = -1;
+            }
             if (end == _buffer.Length)
             {
                 if (start > 0)
@@ -31,6 +48,7 @@ public sealed class LineReader(Stream stream, int maxLineBytes = 1024 * 1024, in
                     Buffer.BlockCopy(_buffer, start, _buffer, 0, end - start);
                     end -= start;
                     start = 0;
+                    candidate = -1;
                 }
             }
             int read = stream.Read(_buffer, end, _buffer.Length - end);
@@ -44,7 +62,7 @@ public sealed class LineReader(Stream stream, int maxLineBytes = 1024 * 1024, in
                 {
                     if (pending.Length > MaxLineBytes)
                     {
-                        if (!skipping) onLine(pending[..MaxLineBytes], ++lineNo, true);
+                        if (!skipping) onLine(pending[..MaxLineBytes], ++lineNo, true, true);
                         skipping = true;
                         start = end;
                     }
@@ -54,7 +72,18 @@ public sealed class LineReader(Stream stream, int maxLineBytes = 1024 * 1024, in
                 {
                     var line = pending[..nl];
                     bool cut = line.Length > MaxLineBytes;
-                    onLine(cut ? line[..MaxLineBytes] : line, ++lineNo, cut);
+                    bool hit = true;
+                    if (prefilter is not null)
+                    {
+                        // Candidates are searched up to the end of the data read so far; recompute when behind.
+                        if (candidate < start || (candidate >= searchedTo && searchedTo < end))
+                        {
+                            candidate = start + prefilter(_buffer.AsSpan(start, end - start), 0);
+                            searchedTo = end;
+                        }
+                        hit = candidate < start + nl;
+                    }
+                    onLine(cut ? line[..MaxLineBytes] : line, ++lineNo, cut, hit);
                 }
                 skipping = false;
                 start += nl + 1;
@@ -64,7 +93,7 @@ public sealed class LineReader(Stream stream, int maxLineBytes = 1024 * 1024, in
         {
             var last = _buffer.AsSpan(start, end - start);
             bool cut = last.Length > MaxLineBytes;
-            onLine(cut ? last[..MaxLineBytes] : last, ++lineNo, cut);
+            onLine(cut ? last[..MaxLineBytes] : last, ++lineNo, cut, true);
         }
         return lineNo;
     }
