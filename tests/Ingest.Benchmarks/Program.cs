@@ -23,6 +23,10 @@ switch (args.FirstOrDefault())
         return 0;
     case "measure":
         return Measure(args[1]);
+    case "loop":
+        // For profilers: N passes over one file.
+        for (int i = 0; i < int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture); i++) Run(args[1], out _, out _);
+        return 0;
     default:
         Console.Error.WriteLine("usage: bdn | gen-logs FILE MB | gen-dump FILE N | measure FILE");
         return 2;

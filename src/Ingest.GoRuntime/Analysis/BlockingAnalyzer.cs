@@ -1,3 +1,4 @@
+using Ingest.GoRuntime.Collections;
 using Ingest.GoRuntime.Model;
 using Ingest.GoRuntime.Text;
 
@@ -17,11 +18,11 @@ public sealed class BlockingAnalyzer(AnalyzerOptions options, StringTable? strin
     private readonly FunctionFacts _facts = new();
     // One flat, reference-free record per waiting goroutine; grouped by sorting at the end. A dump where every
     // goroutine waits on its own channel would otherwise build 100,000 dictionary entries or objects.
-    private readonly List<WaitRecord> _waits = [];
+    private readonly ChunkedList<WaitRecord> _waits = new();
 
     private readonly record struct WaitRecord(int FunctionId, ulong Address, long GoroutineId, int CallerId, ulong CallerArg);
 
-    private readonly List<Pair> _pairs = [];
+    private readonly ChunkedList<Pair> _pairs = new();
     private const int MaxCallersPerGroup = 64;
 
     /// <summary>(function, first argument) of one frame outside the standard library, and where its goroutine waits.</summary>
@@ -123,7 +124,7 @@ public sealed class BlockingAnalyzer(AnalyzerOptions options, StringTable? strin
     private List<WaitGroup> Groups()
     {
         var groups = new List<WaitGroup>();
-        var span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_waits);
+        var span = _waits.ToArray().AsSpan();
         span.Sort(static (a, b) => a.FunctionId != b.FunctionId ? a.FunctionId.CompareTo(b.FunctionId) : a.Address != b.Address ? a.Address.CompareTo(b.Address) : a.GoroutineId.CompareTo(b.GoroutineId));
         int start = 0;
         for (int i = 1; i <= span.Length; i++)
@@ -157,7 +158,7 @@ public sealed class BlockingAnalyzer(AnalyzerOptions options, StringTable? strin
     {
         string typePrefix = TypePrefix(caller);
         HolderSuspect? sameType = null;
-        foreach (var p in _pairs)
+        foreach (var p in _pairs.Items())
         {
             if (p.WaitFunctionId == group.FunctionId && p.WaitAddress == group.Address) continue;
             string fn = _strings[p.FunctionId];

@@ -47,7 +47,7 @@ public sealed class GoroutineBucketer
             list.Add(bucket);
             _all.Add(bucket);
         }
-        bucket.Ids.Add(id);
+        bucket.AddId(id);
         bucket.MaxWaitMinutes = Math.Max(bucket.MaxWaitMinutes, minutes);
         bucket.MinWaitMinutes = Math.Min(bucket.MinWaitMinutes, minutes);
         if (locked) bucket.LockedToThread++;

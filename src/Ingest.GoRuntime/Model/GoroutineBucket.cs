@@ -4,9 +4,19 @@ namespace Ingest.GoRuntime.Model;
 public sealed class GoroutineBucket
 {
     public required string State { get; init; }
+    /// <summary>Ids kept per bucket; the count goes on past it (a 36,000-goroutine bucket keeps the first ids only).</summary>
+    public const int MaxIds = 1000;
+
     public required Goroutine Representative { get; init; }
+    /// <summary>The first <see cref="MaxIds"/> goroutine ids, in dump order.</summary>
     public List<long> Ids { get; } = [];
-    public int Count => Ids.Count;
+    public int Count { get; private set; }
+
+    public void AddId(long id)
+    {
+        if (Ids.Count < MaxIds) Ids.Add(id);
+        Count++;
+    }
     public int MaxWaitMinutes { get; set; }
     public int MinWaitMinutes { get; set; } = int.MaxValue;
     public int LockedToThread { get; set; }

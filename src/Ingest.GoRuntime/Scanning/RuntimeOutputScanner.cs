@@ -41,6 +41,7 @@ public sealed partial class RuntimeOutputScanner
     private readonly Queue<(string FrameId, long Position)> _recentTags = new();
     private GcPacer? _pendingPacer;
     private bool _anywhereHint = true;
+    private bool _eventPrefixed;
     private long _lastCrashEnd = long.MinValue;
 
     private Phase _phase;
@@ -93,15 +94,17 @@ public sealed partial class RuntimeOutputScanner
         if (!line.IsEmpty && line[^1] == '\r') line = line[..^1];
         if (line.Length > _options.MaxLineBytes) line = line[.._options.MaxLineBytes];
         // Runtime output is matched after the plumbing's prefix (CRI, kubectl, compose); tags keep the original.
-        var body = LinePrefix.Strip(line);
-
+        // Inside an event whose first line had no prefix, the stream has none: skip the check per line.
         if (_phase != Phase.Idle)
         {
-            var r = Continue(body, position);
+            var r = Continue(_eventPrefixed ? LinePrefix.Strip(line) : line, position);
             if (r != Step.NotPart) return r == Step.Claimed;
             FinishEvent(truncated: false);
         }
-        return StartOrSingle(body, line, position);
+        var body = LinePrefix.Strip(line);
+        bool claimed = StartOrSingle(body, line, position);
+        if (_phase != Phase.Idle) _eventPrefixed = body.Length != line.Length;
+        return claimed;
     }
 
     /// <summary>Closes the open event, if any (idle timeout or end of input).</summary>

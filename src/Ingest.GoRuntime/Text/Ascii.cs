@@ -7,23 +7,26 @@ namespace Ingest.GoRuntime.Text;
 /// <summary>Small span helpers for UTF-8 log text. Everything here is linear and allocation-free unless it returns a string.</summary>
 internal static class Ascii8
 {
-    private static readonly SearchValues<byte> s_whitespace = SearchValues.Create(" \t\r"u8);
 
+    // Scalar on purpose: runtime lines carry zero or one tab of indentation, and a vectorised search
+    // costs more to set up than this loop costs to run.
     public static ReadOnlySpan<byte> TrimStart(ReadOnlySpan<byte> s)
     {
-        int i = s.IndexOfAnyExcept(s_whitespace);
-        return i < 0 ? [] : s[i..];
+        int i = 0;
+        while (i < s.Length && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r')) i++;
+        return s[i..];
     }
 
     public static ReadOnlySpan<byte> TrimEnd(ReadOnlySpan<byte> s)
     {
-        int i = s.LastIndexOfAnyExcept(s_whitespace);
-        return i < 0 ? [] : s[..(i + 1)];
+        int i = s.Length;
+        while (i > 0 && (s[i - 1] == ' ' || s[i - 1] == '\t' || s[i - 1] == '\r')) i--;
+        return s[..i];
     }
 
     public static ReadOnlySpan<byte> Trim(ReadOnlySpan<byte> s) => TrimEnd(TrimStart(s));
 
-    public static bool IsBlank(ReadOnlySpan<byte> s) => s.IndexOfAnyExcept(s_whitespace) < 0;
+    public static bool IsBlank(ReadOnlySpan<byte> s) => TrimStart(s).IsEmpty;
 
     public static bool IsDigit(byte b) => (uint)(b - '0') <= 9;
 
