@@ -34,7 +34,8 @@ switch (args.FirstOrDefault())
 
 static int Measure(string path)
 {
-    long bytes = new FileInfo(path).Length;
+    long bytes;
+    using (var probe = File.OpenRead(path)) bytes = probe.Length; // follows symlinks, unlike FileInfo.Length
     // Warm the page cache and the JIT on a first pass, measure the second.
     Run(path, out _, out _);
     GC.Collect();
