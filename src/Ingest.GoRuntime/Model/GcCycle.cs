@@ -24,6 +24,8 @@ public sealed record GcCycle
     public double? GlobalsMb { get; init; }
     public required int Procs { get; init; }
     public required bool Forced { get; init; }
+    /// <summary>The runtime printed "GC forced" before this cycle: the periodic (2-minute) GC, not heap pressure.</summary>
+    public bool Periodic { get; init; }
 }
 
 /// <summary>The two <c>pacer:</c> lines (gcpacertrace=1) that precede a cycle's gctrace line.</summary>

@@ -41,6 +41,7 @@ public sealed partial class RuntimeOutputScanner
     private readonly Queue<(string FrameId, long Position)> _recentTags = new();
     private GcPacer? _pendingPacer;
     private bool _anywhereHint = true;
+    private bool _periodicPending;
     private bool _eventPrefixed;
     private long _lastCrashEnd = long.MinValue;
 
@@ -173,6 +174,14 @@ public sealed partial class RuntimeOutputScanner
                     return true;
                 }
                 break;
+            case (byte)'G':
+                if (line.StartsWith("GC forced"u8) && Ascii8.TrimEnd(line).Length == 9)
+                {
+                    // forcegchelper's line before the periodic cycle; the next gctrace line is that cycle.
+                    _periodicPending = true;
+                    return true;
+                }
+                break;
             case (byte)'W':
                 if (line.StartsWith("WARNING: DATA RACE"u8))
                 {
@@ -225,8 +234,10 @@ public sealed partial class RuntimeOutputScanner
                     gcTried = true;
                     if (GcTraceReader.TryReadCycle(line, out var cycle))
                     {
+                        if (_periodicPending) cycle = cycle! with { Periodic = true };
                         _emit(new GcCycleEvent { Stream = _stream, Line = position, EndLine = position, Cycle = cycle!, Pacer = _pendingPacer });
                         _pendingPacer = null;
+                        _periodicPending = false;
                         return true;
                     }
                     break;

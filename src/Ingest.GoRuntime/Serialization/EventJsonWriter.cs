@@ -254,6 +254,7 @@ public sealed class EventJsonWriter(FrameSemanticsOptions? semantics = null)
         if (c.GlobalsMb is { } gl) w.WriteNumber("globals_mb", gl);
         w.WriteNumber("procs", c.Procs);
         w.WriteBoolean("forced", c.Forced);
+        w.WriteBoolean("periodic", c.Periodic);
         w.WriteStartArray("cpu_ms");
         foreach (double d in c.CpuPhasesMs) w.WriteNumberValue(d);
         w.WriteEndArray();

@@ -93,4 +93,16 @@ public sealed class GcTraceReaderTests
         var gc6 = cycles[5].Cycle;
         Assert.Equal(0.085 + 2.0, gc6.PauseMs, 6);
     }
+
+    [Fact]
+    public void Gc_forced_marks_the_next_cycle_periodic()
+    {
+        string text = "gc 1 @0.001s 1%: 0.1+0.2+0.01 ms clock, 0.1+0.1/0.1/0+0.01 ms cpu, 4->4->1 MB, 5 MB goal, 0 MB stacks, 0 MB globals, 2 P\n" +
+                      "GC forced\n" +
+                      "gc 2 @120.005s 0%: 0.05+0.3+0.02 ms clock, 0.1+0.1/0.1/0+0.04 ms cpu, 2->2->1 MB, 4 MB goal, 0 MB stacks, 0 MB globals, 2 P\n" +
+                      "gc 3 @121.000s 0%: 0.05+0.3+0.02 ms clock, 0.1+0.1/0.1/0+0.04 ms cpu, 2->2->1 MB, 4 MB goal, 0 MB stacks, 0 MB globals, 2 P\n";
+        var cycles = Corpus.AnalyzeText(text).OfType<GcCycleEvent>().ToList();
+        Assert.Equal([false, true, false], cycles.Select(c => c.Cycle.Periodic));
+        Assert.All(cycles, c => Assert.False(c.Cycle.Forced));
+    }
 }
