@@ -19,6 +19,8 @@ public sealed class LeakTracker(AnalyzerOptions options)
     /// A growing site is held back while it keeps growing, so a file reports the whole series once. It is released
     /// when the growth stops, when the stream goes idle (the worker's flush; the sinks upsert by stream and site), or at the end.
     /// </summary>
+    public bool HasPending => _pending.Count > 0;
+
     public IEnumerable<LeakSuspectEvent> Drain()
     {
         var all = _pending.Values.ToList();

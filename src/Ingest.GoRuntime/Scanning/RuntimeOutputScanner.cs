@@ -38,6 +38,7 @@ public sealed partial class RuntimeOutputScanner
     private readonly StringTable _strings = new();
     private readonly LeakTracker _leaks;
     private readonly List<string> _preamble = [];
+    private long _preambleStart;
     private readonly Queue<(string FrameId, long Position)> _recentTags = new();
     private GcPacer? _pendingPacer;
     private bool _anywhereHint = true;
@@ -69,6 +70,9 @@ public sealed partial class RuntimeOutputScanner
 
     /// <summary>True while a multi-line event is being assembled.</summary>
     public bool HasOpenEvent => _phase != Phase.Idle;
+
+    /// <summary>An idle flush would emit something: an open event, or leak suspects held while they grow.</summary>
+    public bool NeedsFlush => _phase != Phase.Idle || _leaks.HasPending;
 
     /// <summary>Position of the first line of the open event (offsets before it must not be committed).</summary>
     public long? OpenEventStart => _event?.Line;
@@ -196,6 +200,7 @@ public sealed partial class RuntimeOutputScanner
                 if (line.StartsWith("runtime: "u8) || line.StartsWith("unexpected fault address "u8))
                 {
                     // Preamble of a fatal error (stack overflow, out of memory, fault): kept until the header comes.
+                    if (_preamble.Count == 0) _preambleStart = position;
                     if (_preamble.Count < 8) _preamble.Add(Ascii8.Decode(line));
                     return false;
                 }
@@ -295,7 +300,7 @@ public sealed partial class RuntimeOutputScanner
         {
             Kind = kind,
             Stream = _stream,
-            Line = position - _preamble.Count,
+            Line = _preamble.Count > 0 ? _preambleStart : position,
             Buckets = [],
             States = new Dictionary<string, int>(StringComparer.Ordinal),
             Recoverable = kind is CrashKinds.Panic or CrashKinds.HttpPanic,

@@ -24,13 +24,23 @@ public sealed class EventJsonWriter(FrameSemanticsOptions? semantics = null)
 
     public bool IncludeRawText { get; init; } = true;
 
+    /// <summary>Writes the position fields; default "line"/"end_line". The pipeline writes Kafka offsets instead.</summary>
+    public Action<Utf8JsonWriter, RuntimeEvent>? WritePosition { get; init; }
+
     public void Write(Utf8JsonWriter w, RuntimeEvent e)
     {
         w.WriteStartObject();
         w.WriteString("type", TypeName(e.Type));
         w.WriteString("stream", e.Stream);
-        w.WriteNumber("line", e.Line);
-        w.WriteNumber("end_line", e.EndLine);
+        if (WritePosition is not null)
+        {
+            WritePosition(w, e);
+        }
+        else
+        {
+            w.WriteNumber("line", e.Line);
+            w.WriteNumber("end_line", e.EndLine);
+        }
         switch (e)
         {
             case CrashEvent c: WriteCrash(w, c); break;

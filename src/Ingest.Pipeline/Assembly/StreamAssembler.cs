@@ -1,0 +1,176 @@
+using Ingest.GoRuntime.Analysis;
+using Ingest.GoRuntime.Model;
+using Ingest.GoRuntime.Scanning;
+using Ingest.Pipeline.Model;
+
+namespace Ingest.Pipeline.Assembly;
+
+/// <summary>
+/// Reassembles runtime output per stream: one <see cref="RuntimeOutputScanner"/> per <see cref="StreamKey"/>,
+/// an idle flush reset on every line, and a cap on open streams (least recently used flushed first). Streams
+/// never mix. Not thread-safe: one consumer loop owns it.
+///
+/// When is a stream idle? A backlog is read far faster than it was written, and a consumer stalls (rebalance,
+/// backpressure, broker down) while the producer keeps writing, so wall time alone would cut events. A stream is
+/// idle when its partition's message clock has moved <see cref="AssemblerOptions.IdleFlush"/> past the stream's
+/// last line (the writer was silent that long), or when nothing arrived for that long by the wall clock (from
+/// the injected <see cref="TimeProvider"/>) and the partition is read to its end.
+/// </summary>
+public sealed class StreamAssembler
+{
+    private readonly AnalyzerOptions _analysis;
+    private readonly AssemblerOptions _options;
+    private readonly TimeProvider _time;
+    private readonly Action<IndexedEvent> _emit;
+    private readonly Dictionary<StreamKey, StreamState> _streams = [];
+    private readonly LinkedList<StreamState> _lru = new();
+    private readonly Dictionary<(string, int), HashSet<StreamState>> _byPartition = [];
+    private readonly Dictionary<(string, int), IReadOnlyDictionary<string, long>> _watermarks = [];
+    private readonly Dictionary<(string, int), DateTimeOffset> _partitionClock = [];
+
+    private sealed class StreamState(StreamKey key, RuntimeOutputScanner scanner)
+    {
+        public StreamKey Key { get; } = key;
+        public RuntimeOutputScanner Scanner { get; } = scanner;
+        public LinkedListNode<StreamState>? Node { get; set; }
+        public long LastActivity { get; set; }
+        public SourceMetadata Metadata { get; set; } = SourceMetadata.Empty;
+        public DateTimeOffset EventTimestamp { get; set; }
+        public long? SeenEventStart { get; set; }
+        public long SkipThrough { get; set; } = -1;
+        public DateTimeOffset LastMessageTime { get; set; }
+        public DateTimeOffset LastTimestamp { get; set; }
+    }
+
+    public StreamAssembler(AnalyzerOptions analysis, AssemblerOptions options, TimeProvider time, Action<IndexedEvent> emit)
+    {
+        _analysis = analysis;
+        _options = options;
+        _time = time;
+        _emit = emit;
+    }
+
+    public int OpenStreams => _streams.Count;
+
+    /// <summary>Lines that were not runtime output (the caller may index them as plain logs).</summary>
+    public long PlainLines { get; private set; }
+
+    /// <summary>Lines skipped because they were already processed before a restart (see <see cref="SetWatermarks"/>).</summary>
+    public long SkippedLines { get; private set; }
+
+    /// <summary>Per-stream resume watermarks of a newly assigned partition (from the sink).</summary>
+    public void SetWatermarks(string topic, int partition, IReadOnlyDictionary<string, long> watermarks) =>
+        _watermarks[(topic, partition)] = watermarks;
+
+    public void Push(in LogRecord record)
+    {
+        var state = GetOrCreate(record.Key);
+        if (record.Position <= state.SkipThrough)
+        {
+            SkippedLines++;
+            return;
+        }
+        state.Metadata = record.Metadata;
+        state.LastTimestamp = record.Timestamp;
+        state.LastMessageTime = record.MessageTime;
+        var pk = (record.Key.Topic, record.Key.Partition);
+        if (!_partitionClock.TryGetValue(pk, out var clock) || record.MessageTime > clock) _partitionClock[pk] = record.MessageTime;
+        bool claimed = state.Scanner.Push(record.Line.Span, record.Position);
+        if (!claimed) PlainLines++;
+        // A new event started on this line: its timestamp is this line's.
+        if (state.Scanner.OpenEventStart != state.SeenEventStart)
+        {
+            state.SeenEventStart = state.Scanner.OpenEventStart;
+            if (state.SeenEventStart is not null) state.EventTimestamp = record.Timestamp;
+        }
+        state.LastActivity = _time.GetTimestamp();
+        _lru.Remove(state.Node!);
+        _lru.AddLast(state.Node!);
+    }
+
+    /// <summary>
+    /// Flushes idle streams (see the class remarks). Call it on every poll. <paramref name="caughtUp"/> says
+    /// whether a partition has been read to its end; null means always (files, stdin).
+    /// </summary>
+    public void FlushExpired(Func<string, int, bool>? caughtUp = null)
+    {
+        long now = _time.GetTimestamp();
+        foreach (var s in _lru)
+        {
+            if (!s.Scanner.NeedsFlush) continue;
+            var pk = (s.Key.Topic, s.Key.Partition);
+            bool quietByMessages = _partitionClock.TryGetValue(pk, out var clock) && clock - s.LastMessageTime >= _options.IdleFlush;
+            bool quietByWall = _time.GetElapsedTime(s.LastActivity, now) >= _options.IdleFlush && (caughtUp is null || caughtUp(s.Key.Topic, s.Key.Partition));
+            if (quietByMessages || quietByWall) s.Scanner.Flush();
+        }
+    }
+
+    /// <summary>Completes every open event of a partition (before it is revoked) and forgets its streams.</summary>
+    public void FlushPartition(string topic, int partition)
+    {
+        if (!_byPartition.TryGetValue((topic, partition), out var set)) return;
+        foreach (var s in set.ToList()) Drop(s);
+        _byPartition.Remove((topic, partition));
+        _watermarks.Remove((topic, partition));
+        _partitionClock.Remove((topic, partition));
+    }
+
+    public void FlushAll()
+    {
+        foreach (var s in _streams.Values.ToList()) s.Scanner.Flush();
+    }
+
+    /// <summary>The first offset of the oldest event still being assembled in this partition, if any.</summary>
+    public long? OldestOpenOffset(string topic, int partition)
+    {
+        if (!_byPartition.TryGetValue((topic, partition), out var set)) return null;
+        long? min = null;
+        foreach (var s in set)
+        {
+            if (s.Scanner.OpenEventStart is long start)
+            {
+                long offset = LogRecord.OffsetOf(start);
+                if (min is null || offset < min) min = offset;
+            }
+        }
+        return min;
+    }
+
+    private StreamState GetOrCreate(StreamKey key)
+    {
+        if (_streams.TryGetValue(key, out var state)) return state;
+        if (_streams.Count >= _options.MaxOpenStreams && _lru.First is { } oldest) Drop(oldest.Value);
+        StreamState? created = null;
+        var scanner = new RuntimeOutputScanner(key.ToString(), _analysis, e => Emit(created!, e));
+        created = new StreamState(key, scanner);
+        if (_watermarks.TryGetValue((key.Topic, key.Partition), out var marks) && marks.TryGetValue(key.Source, out long through)) created.SkipThrough = through;
+        created.Node = new LinkedListNode<StreamState>(created);
+        _lru.AddLast(created.Node);
+        _streams[key] = created;
+        if (!_byPartition.TryGetValue((key.Topic, key.Partition), out var set)) _byPartition[(key.Topic, key.Partition)] = set = [];
+        set.Add(created);
+        return created;
+    }
+
+    private void Drop(StreamState s)
+    {
+        s.Scanner.Complete();
+        _streams.Remove(s.Key);
+        _lru.Remove(s.Node!);
+        if (_byPartition.TryGetValue((s.Key.Topic, s.Key.Partition), out var set)) set.Remove(s);
+    }
+
+    private void Emit(StreamState s, RuntimeEvent e)
+    {
+        var timestamp = e is MultiLineEvent ? s.EventTimestamp : s.LastTimestamp;
+        _emit(new IndexedEvent
+        {
+            Id = IndexedEvent.IdFor(e, s.Key),
+            Event = e,
+            Stream = s.Key,
+            FirstOffset = LogRecord.OffsetOf(e.Line),
+            Timestamp = timestamp == default ? _time.GetUtcNow() : timestamp,
+            Metadata = s.Metadata,
+        });
+    }
+}

@@ -1,0 +1,127 @@
+using System.Threading.Channels;
+using Ingest.Pipeline.Model;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Polly;
+using Polly.Retry;
+
+namespace Ingest.Pipeline.Sinks;
+
+public sealed class SinkHostOptions
+{
+    public const string SectionName = "Sink";
+
+    public int BatchSize { get; set; } = 500;
+    public TimeSpan BatchDelay { get; set; } = TimeSpan.FromMilliseconds(200);
+    /// <summary>Events queued for the sink before the source pauses consumption.</summary>
+    public int MaxPending { get; set; } = 20_000;
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(5);
+}
+
+/// <summary>
+/// Owns the queue between the consumer and a sink: batches by count and time, retries a failed batch with
+/// capped exponential backoff (Polly) until it is stored, and only then acknowledges it. The queue is counted:
+/// the source pauses consumption above <see cref="SinkHostOptions.MaxPending"/>, so a slow or dead sink holds
+/// memory to a bound and loses nothing.
+/// </summary>
+public sealed class BatchingSinkHost
+{
+    private readonly IEventSink _sink;
+    private readonly SinkHostOptions _options;
+    private readonly Action<IReadOnlyList<IndexedEvent>> _onStored;
+    private readonly ILogger _logger;
+    private readonly Channel<IndexedEvent> _queue = Channel.CreateUnbounded<IndexedEvent>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly ResiliencePipeline _retry;
+    private int _pending;
+
+    public BatchingSinkHost(IEventSink sink, SinkHostOptions options, Action<IReadOnlyList<IndexedEvent>> onStored, ILogger? logger = null)
+    {
+        _sink = sink;
+        _options = options;
+        _onStored = onStored;
+        _logger = logger ?? NullLogger.Instance;
+        _retry = new ResiliencePipelineBuilder()
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<Exception>(ex => ex is not OperationCanceledException),
+                MaxRetryAttempts = int.MaxValue,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = TimeSpan.FromMilliseconds(100),
+                MaxDelay = options.MaxRetryDelay,
+                OnRetry = args =>
+                {
+                    Failures++;
+                    _logger.LogWarning(args.Outcome.Exception, "sink write failed (attempt {Attempt}); retrying in {Delay}", args.AttemptNumber + 1, args.RetryDelay);
+                    return ValueTask.CompletedTask;
+                },
+            })
+            .Build();
+    }
+
+    public int Pending => Volatile.Read(ref _pending);
+
+    public bool Saturated => Pending >= _options.MaxPending;
+
+    public int MaxPending => _options.MaxPending;
+
+    public long Stored { get; private set; }
+
+    public long Failures { get; private set; }
+
+    public void Enqueue(IndexedEvent e)
+    {
+        Interlocked.Increment(ref _pending);
+        _queue.Writer.TryWrite(e); // unbounded: always succeeds; the source bounds it by pausing
+    }
+
+    public void Complete() => _queue.Writer.TryComplete();
+
+    /// <summary>Waits until everything enqueued so far is stored, or the deadline passes.</summary>
+    public async Task<bool> WaitDrainedAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (Pending > 0)
+        {
+            if (DateTime.UtcNow >= deadline || cancellationToken.IsCancellationRequested) return false;
+            await Task.Delay(10, cancellationToken).ConfigureAwait(false);
+        }
+        return true;
+    }
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var batch = new List<IndexedEvent>(_options.BatchSize);
+        var reader = _queue.Reader;
+        while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            // Fill the batch: what is queued now, then wait up to BatchDelay for more.
+            using (var window = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                window.CancelAfter(_options.BatchDelay);
+                try
+                {
+                    while (batch.Count < _options.BatchSize)
+                    {
+                        if (reader.TryRead(out var e))
+                        {
+                            batch.Add(e);
+                            continue;
+                        }
+                        if (!await reader.WaitToReadAsync(window.Token).ConfigureAwait(false)) break;
+                    }
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    // the batch window closed
+                }
+            }
+            if (batch.Count == 0) continue;
+            await _retry.ExecuteAsync(async ct => await _sink.WriteBatchAsync(batch, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+            Stored += batch.Count;
+            _onStored(batch);
+            Interlocked.Add(ref _pending, -batch.Count);
+            batch = new List<IndexedEvent>(_options.BatchSize);
+        }
+    }
+}

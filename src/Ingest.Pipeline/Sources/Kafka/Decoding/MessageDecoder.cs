@@ -1,0 +1,148 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Confluent.Kafka;
+using Ingest.Pipeline.Model;
+
+namespace Ingest.Pipeline.Sources.Kafka.Decoding;
+
+/// <summary>
+/// Turns one Kafka message into log lines with their metadata. Raw messages are split on '\n' without copying;
+/// JSON envelopes are parsed once with System.Text.Json (bounded by the message size) and their text field split.
+/// A message that cannot be decoded returns an error for the dead-letter topic; nothing is guessed.
+/// </summary>
+public sealed class MessageDecoder(MessageFormat format, JsonFieldMapping? mapping = null)
+{
+    private readonly JsonFieldMapping _mapping = mapping ?? new JsonFieldMapping();
+
+    public MessageFormat Format => format;
+
+    /// <returns>null on success, else the reason for the dead-letter topic.</returns>
+    public string? Decode(ConsumeResult<byte[], byte[]> result, List<DecodedLine> into)
+    {
+        byte[]? value = result.Message.Value;
+        if (value is null) return null; // tombstone: nothing to index (an empty value is an empty line)
+        return format switch
+        {
+            MessageFormat.Raw => DecodeRaw(value, result.Message.Key, result.Message.Headers, into),
+            MessageFormat.Json => DecodeJson(value, into),
+            _ => $"unsupported format {format}",
+        };
+    }
+
+    private static string? DecodeRaw(byte[] value, byte[]? key, Headers? headers, List<DecodedLine> into)
+    {
+        var meta = new SourceMetadata
+        {
+            Pod = Header(headers, "pod") ?? KeyString(key),
+            Host = Header(headers, "host"),
+            Container = Header(headers, "container"),
+            Namespace = Header(headers, "namespace"),
+            Service = Header(headers, "service"),
+            Stream = Header(headers, "stream"),
+            TraceId = Header(headers, "trace_id"),
+            SpanId = Header(headers, "span_id"),
+        };
+        SplitLines(value, meta, null, into);
+        return null;
+    }
+
+    private string? DecodeJson(byte[] value, List<DecodedLine> into)
+    {
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(value, new JsonDocumentOptions { MaxDepth = 32 });
+        }
+        catch (JsonException ex)
+        {
+            return "invalid JSON envelope: " + ex.Message;
+        }
+        using (doc)
+        {
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object) return "JSON envelope is not an object";
+            string? message = Find(root, _mapping.Message);
+            if (message is null) return "JSON envelope has no message field (" + string.Join(", ", _mapping.Message) + ")";
+            var meta = new SourceMetadata
+            {
+                Pod = Find(root, _mapping.Pod),
+                Namespace = Find(root, _mapping.Namespace),
+                Container = Find(root, _mapping.Container),
+                Host = Find(root, _mapping.Host),
+                Service = Find(root, _mapping.Service),
+                ServiceVersion = Find(root, _mapping.ServiceVersion),
+                Stream = Find(root, _mapping.Stream),
+                TraceId = Find(root, _mapping.TraceId),
+                SpanId = Find(root, _mapping.SpanId),
+            };
+            DateTimeOffset? ts = null;
+            if (Find(root, _mapping.Timestamp) is { } t && DateTimeOffset.TryParse(t, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed)) ts = parsed;
+            SplitLines(Encoding.UTF8.GetBytes(message), meta, ts, into);
+            return null;
+        }
+    }
+
+    private static void SplitLines(byte[] text, SourceMetadata meta, DateTimeOffset? ts, List<DecodedLine> into)
+    {
+        if (text.Length == 0)
+        {
+            into.Add(new DecodedLine(ReadOnlyMemory<byte>.Empty, meta, ts));
+            return;
+        }
+        var memory = text.AsMemory();
+        // Shippers end "log" with '\n' (docker, Fluent Bit): a trailing newline is not an extra empty line.
+        if (memory.Length > 0 && memory.Span[^1] == '\n') memory = memory[..^1];
+        while (true)
+        {
+            int nl = memory.Span.IndexOf((byte)'\n');
+            if (nl < 0)
+            {
+                into.Add(new DecodedLine(memory, meta, ts));
+                return;
+            }
+            into.Add(new DecodedLine(memory[..nl], meta, ts));
+            memory = memory[(nl + 1)..];
+        }
+    }
+
+    private static string? Find(JsonElement root, List<string> paths)
+    {
+        foreach (string path in paths)
+        {
+            if (TryPath(root, path, out var v))
+            {
+                return v.ValueKind switch
+                {
+                    JsonValueKind.String => v.GetString(),
+                    JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False => v.GetRawText(),
+                    _ => null,
+                };
+            }
+        }
+        return null;
+    }
+
+    /// <summary>"a.b.c" as nested objects, or any split of it into flat dotted keys ("a.b" then "c").</summary>
+    private static bool TryPath(JsonElement e, string path, out JsonElement value)
+    {
+        if (e.ValueKind == JsonValueKind.Object && e.TryGetProperty(path, out value)) return true;
+        int dot = path.IndexOf('.', StringComparison.Ordinal);
+        while (dot > 0)
+        {
+            if (e.ValueKind == JsonValueKind.Object && e.TryGetProperty(path[..dot], out var child) && TryPath(child, path[(dot + 1)..], out value)) return true;
+            dot = path.IndexOf('.', dot + 1);
+        }
+        value = default;
+        return false;
+    }
+
+    private static string? Header(Headers? headers, string name)
+    {
+        if (headers is null) return null;
+        return headers.TryGetLastBytes(name, out byte[] v) ? Encoding.UTF8.GetString(v) : null;
+    }
+
+    private static string? KeyString(byte[]? key) =>
+        key is null || key.Length == 0 ? null : Encoding.UTF8.GetString(key, 0, Math.Min(key.Length, 256));
+}

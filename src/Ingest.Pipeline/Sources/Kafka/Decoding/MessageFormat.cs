@@ -1,0 +1,30 @@
+namespace Ingest.Pipeline.Sources.Kafka.Decoding;
+
+/// <summary>How the messages of a topic are encoded.</summary>
+public enum MessageFormat
+{
+    /// <summary>The value is log text (one line, or several separated by '\n'); identity from key and headers.</summary>
+    Raw,
+    /// <summary>A JSON envelope as Fluent Bit, Vector or Filebeat (ECS) ship it; field mapping configurable.</summary>
+    Json,
+}
+
+/// <summary>Where a JSON envelope keeps each field: lists of candidate paths, first present wins. Dotted paths
+/// match nested objects ("kubernetes.pod_name") and flat dotted keys ("host.name") alike.</summary>
+public sealed class JsonFieldMapping
+{
+    public List<string> Message { get; set; } = ["log", "message", "msg"];
+    public List<string> Timestamp { get; set; } = ["@timestamp", "timestamp", "time"];
+    public List<string> Stream { get; set; } = ["stream"];
+    public List<string> Pod { get; set; } = ["kubernetes.pod_name"];
+    public List<string> Namespace { get; set; } = ["kubernetes.namespace_name", "kubernetes.pod_namespace"];
+    public List<string> Container { get; set; } = ["kubernetes.container_name", "container.id", "container.name"];
+    public List<string> Host { get; set; } = ["kubernetes.host", "kubernetes.pod_node_name", "host.name", "host", "hostname"];
+    public List<string> Service { get; set; } = ["service.name", "kubernetes.labels.app.kubernetes.io/name", "kubernetes.labels.app", "service"];
+    public List<string> ServiceVersion { get; set; } = ["service.version"];
+    public List<string> TraceId { get; set; } = ["trace.id", "trace_id", "traceId"];
+    public List<string> SpanId { get; set; } = ["span.id", "span_id", "spanId"];
+}
+
+/// <summary>The lines of one message, or why it could not be decoded.</summary>
+public readonly record struct DecodedLine(ReadOnlyMemory<byte> Line, Model.SourceMetadata Metadata, DateTimeOffset? Timestamp);

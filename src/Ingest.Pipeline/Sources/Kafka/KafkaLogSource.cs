@@ -1,0 +1,304 @@
+using System.Text;
+using Confluent.Kafka;
+using Ingest.GoRuntime.Analysis;
+using Ingest.Pipeline.Assembly;
+using Ingest.Pipeline.Delivery;
+using Ingest.Pipeline.Model;
+using Ingest.Pipeline.Sinks;
+using Ingest.Pipeline.Sources.Kafka.Decoding;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Ingest.Pipeline.Sources.Kafka;
+
+/// <summary>
+/// Consumes log topics as a consumer group and feeds every line through the stream assembler into the sink.
+/// At-least-once: offsets are stored (auto-commit on, auto-store off) only up to what is safe, that is below
+/// the first offset of any event still being assembled or not yet acknowledged by the sink, or any dead letter
+/// not yet delivered. Document ids derive from (topic, partition, first offset), so re-reading is harmless.
+/// The consume loop runs on its own thread; partition callbacks run inside Consume on that thread.
+/// </summary>
+public sealed class KafkaLogSource : IDisposable
+{
+    private readonly KafkaSourceOptions _options;
+    private readonly BatchingSinkHost _sink;
+    private readonly OffsetTracker _tracker;
+    private readonly PipelineMetrics _metrics;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly IResumeWatermarks? _watermarks;
+    private readonly StreamAssembler _assembler;
+    private readonly Dictionary<string, MessageDecoder> _decoders;
+    private readonly List<DecodedLine> _lines = [];
+    private IConsumer<byte[], byte[]>? _consumer;
+    private IProducer<byte[], byte[]>? _deadLetters;
+    private volatile bool _abort;
+    private bool _paused;
+    private long _lastStore;
+
+    public KafkaLogSource(
+        KafkaSourceOptions options,
+        AnalyzerOptions analysis,
+        AssemblerOptions assembly,
+        BatchingSinkHost sink,
+        OffsetTracker tracker,
+        PipelineMetrics metrics,
+        IResumeWatermarks? watermarks = null,
+        ILogger? logger = null,
+        TimeProvider? time = null)
+    {
+        _watermarks = watermarks;
+        _options = options;
+        _sink = sink;
+        _tracker = tracker;
+        _metrics = metrics;
+        _logger = logger ?? NullLogger.Instance;
+        _time = time ?? TimeProvider.System;
+        _assembler = new StreamAssembler(analysis, assembly, _time, Emit);
+        _decoders = options.EffectiveTopics.ToDictionary(t => t.Name, t => new MessageDecoder(t.Format, t.Fields), StringComparer.Ordinal);
+    }
+
+    public bool Paused => _paused;
+
+    public int OpenStreams => _assembler.OpenStreams;
+
+    /// <summary>Assigned partitions (for tests and the API).</summary>
+    public IReadOnlyList<TopicPartition> Assignment => _consumer?.Assignment ?? [];
+
+    /// <summary>Stops at once: no flush, no drain, no final offsets (what a killed process does).</summary>
+    public void Abort() => _abort = true;
+
+    /// <summary>Runs until cancelled (graceful: flush, drain, store, close) or aborted.</summary>
+    public void Run(CancellationToken cancellationToken)
+    {
+        NativeKafka.Ensure();
+        _consumer = BuildConsumer();
+        _consumer.Subscribe(_options.EffectiveTopics.Select(t => t.Name));
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested && !_abort)
+            {
+                ConsumeResult<byte[], byte[]>? result = null;
+                try
+                {
+                    result = _consumer.Consume(_paused ? TimeSpan.FromMilliseconds(20) : _options.PollTimeout);
+                }
+                catch (ConsumeException ex) when (!ex.Error.IsFatal)
+                {
+                    _logger.LogWarning("consume error: {Reason}", ex.Error.Reason);
+                }
+                if (_abort) break;
+                if (result?.Message is not null && !result.IsPartitionEOF) Handle(result);
+                _assembler.FlushExpired(CaughtUp);
+                ApplyBackpressure();
+                StoreOffsetsIfDue(force: false);
+            }
+            if (_abort) return;
+            // Graceful stop: complete open events, let the sink store them, store offsets, leave the group.
+            _assembler.FlushAll();
+            _sink.WaitDrainedAsync(_options.RevokeDrainTimeout, CancellationToken.None).GetAwaiter().GetResult();
+            _deadLetters?.Flush(_options.RevokeDrainTimeout);
+            StoreOffsetsIfDue(force: true);
+            _consumer.Close();
+        }
+        finally
+        {
+            _consumer.Dispose();
+            _consumer = null;
+            _deadLetters?.Dispose();
+            _deadLetters = null;
+        }
+    }
+
+    private IConsumer<byte[], byte[]> BuildConsumer()
+    {
+        var config = new ConsumerConfig(new Dictionary<string, string>(_options.Client))
+        {
+            BootstrapServers = _options.BootstrapServers,
+            GroupId = _options.GroupId,
+            EnableAutoCommit = true,
+            EnableAutoOffsetStore = false,
+            AutoCommitIntervalMs = _options.AutoCommitIntervalMs,
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+            EnablePartitionEof = false,
+            // A 10 MB message must fit.
+            MaxPartitionFetchBytes = 16 * 1024 * 1024,
+            FetchMaxBytes = 64 * 1024 * 1024,
+        };
+        return new ConsumerBuilder<byte[], byte[]>(config)
+            .SetErrorHandler((_, e) => _logger.Log(e.IsFatal ? LogLevel.Error : LogLevel.Warning, "kafka: {Reason}", e.Reason))
+            .SetLogHandler((_, m) => _logger.LogDebug("librdkafka {Facility}: {Message}", m.Facility, m.Message))
+            .SetPartitionsAssignedHandler((_, partitions) => OnAssigned(partitions))
+            .SetPartitionsRevokedHandler((c, partitions) => OnRevoked(c, partitions, lost: false))
+            .SetPartitionsLostHandler((c, partitions) => OnRevoked(c, partitions, lost: true))
+            .Build();
+    }
+
+    private void Handle(ConsumeResult<byte[], byte[]> r)
+    {
+        _metrics.Messages.Add(1);
+        string topic = r.Topic;
+        int partition = r.Partition.Value;
+        long offset = r.Offset.Value;
+        if (!_decoders.TryGetValue(topic, out var decoder)) decoder = _decoders.Values.First();
+        _lines.Clear();
+        string? error = decoder.Decode(r, _lines);
+        if (error is not null)
+        {
+            DeadLetter(r, error);
+        }
+        else
+        {
+            var fallback = $"partition-{partition}";
+            for (int i = 0; i < _lines.Count; i++)
+            {
+                var line = _lines[i];
+                var key = new StreamKey(topic, partition, line.Metadata.Identity(fallback));
+                var messageTime = r.Message.Timestamp.Type == TimestampType.NotAvailable ? _time.GetUtcNow() : new DateTimeOffset(r.Message.Timestamp.UtcDateTime);
+                _assembler.Push(new LogRecord(key, line.Line, offset, i, line.Timestamp ?? messageTime, line.Metadata, messageTime));
+            }
+            _metrics.Lines.Add(_lines.Count);
+        }
+        _tracker.Consumed(topic, partition, offset);
+    }
+
+    /// <summary>Read to the end of the partition, by librdkafka's cached high watermark (no broker call).</summary>
+    private bool CaughtUp(string topic, int partition)
+    {
+        var consumer = _consumer!;
+        var marks = consumer.GetWatermarkOffsets(new TopicPartition(topic, new Partition(partition)));
+        if (marks.High == Offset.Unset) return true;
+        var position = consumer.Position(new TopicPartition(topic, new Partition(partition)));
+        return position == Offset.Unset || position.Value >= marks.High.Value;
+    }
+
+    private void Emit(IndexedEvent e)
+    {
+        _tracker.InFlight(e.Stream.Topic, e.Stream.Partition, e.FirstOffset);
+        _metrics.Events.Add(1, new KeyValuePair<string, object?>("type", Ingest.GoRuntime.Serialization.EventJsonWriter.TypeName(e.Event.Type)));
+        _sink.Enqueue(e);
+    }
+
+    private void DeadLetter(ConsumeResult<byte[], byte[]> r, string reason)
+    {
+        _metrics.DeadLetters.Add(1);
+        _logger.LogWarning("dead-lettering {Topic}/{Partition}@{Offset}: {Reason}", r.Topic, r.Partition.Value, r.Offset.Value, reason);
+        _deadLetters ??= new ProducerBuilder<byte[], byte[]>(new ProducerConfig(new Dictionary<string, string>(_options.Client))
+        {
+            BootstrapServers = _options.BootstrapServers,
+            EnableIdempotence = true,
+            MessageMaxBytes = 32 * 1024 * 1024,
+        }).Build();
+        var headers = new Headers
+        {
+            { "ingest.error", Encoding.UTF8.GetBytes(reason.Length > 1000 ? reason[..1000] : reason) },
+            { "ingest.source.topic", Encoding.UTF8.GetBytes(r.Topic) },
+            { "ingest.source.partition", Encoding.UTF8.GetBytes(r.Partition.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)) },
+            { "ingest.source.offset", Encoding.UTF8.GetBytes(r.Offset.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)) },
+        };
+        string topic = r.Topic;
+        int partition = r.Partition.Value;
+        long offset = r.Offset.Value;
+        _tracker.InFlight(topic, partition, offset);
+        _deadLetters.Produce(_options.DeadLetterTopic, new Message<byte[], byte[]> { Key = r.Message.Key, Value = r.Message.Value, Headers = headers }, report =>
+        {
+            // Delivered: the offset may pass this message. Not delivered: it stays held, nothing is skipped.
+            if (report.Error.IsError) _logger.LogError("dead letter for {Topic}/{Partition}@{Offset} not delivered: {Reason}", topic, partition, offset, report.Error.Reason);
+            else _tracker.Acked(topic, partition, offset);
+        });
+    }
+
+    private void ApplyBackpressure()
+    {
+        var consumer = _consumer!;
+        if (!_paused && _sink.Saturated)
+        {
+            consumer.Pause(consumer.Assignment);
+            _paused = true;
+            _metrics.Pauses.Add(1);
+            _logger.LogWarning("sink has {Pending} events pending: pausing consumption", _sink.Pending);
+        }
+        else if (_paused && _sink.Pending * 2 <= _sink.MaxPending)
+        {
+            consumer.Resume(consumer.Assignment);
+            _paused = false;
+            _logger.LogInformation("sink caught up: resuming consumption");
+        }
+        else if (_paused)
+        {
+            // Partitions assigned during a pause start unpaused.
+            consumer.Pause(consumer.Assignment);
+        }
+    }
+
+    private void StoreOffsetsIfDue(bool force)
+    {
+        long now = _time.GetTimestamp();
+        if (!force && _time.GetElapsedTime(_lastStore, now) < _options.StoreInterval) return;
+        _lastStore = now;
+        var consumer = _consumer!;
+        foreach (var tp in consumer.Assignment) Store(consumer, tp);
+    }
+
+    private void Store(IConsumer<byte[], byte[]> consumer, TopicPartition tp)
+    {
+        long? safe = _tracker.SafeOffset(tp.Topic, tp.Partition.Value, _assembler.OldestOpenOffset(tp.Topic, tp.Partition.Value));
+        if (safe is null) return;
+        try
+        {
+            consumer.StoreOffset(new TopicPartitionOffset(tp, new Offset(safe.Value)));
+            _tracker.Stored(tp.Topic, tp.Partition.Value, safe.Value);
+        }
+        catch (KafkaException ex)
+        {
+            _logger.LogDebug("store offset {Partition}: {Reason}", tp, ex.Error.Reason);
+        }
+    }
+
+    private void OnAssigned(List<TopicPartition> partitions)
+    {
+        if (_watermarks is null) return;
+        foreach (var tp in partitions)
+        {
+            var marks = _watermarks.Load(tp.Topic, tp.Partition.Value);
+            if (marks.Count > 0) _assembler.SetWatermarks(tp.Topic, tp.Partition.Value, marks);
+        }
+    }
+
+    private void OnRevoked(IConsumer<byte[], byte[]> consumer, List<TopicPartitionOffset> partitions, bool lost)
+    {
+        if (_abort) return;
+        var tps = partitions.Select(p => (p.Topic, p.Partition.Value)).ToList();
+        foreach (var (topic, partition) in tps) _assembler.FlushPartition(topic, partition);
+        if (!lost)
+        {
+            // Drain what can be drained before the partitions go; what cannot is re-read by the next owner.
+            bool drained = _tracker.WaitForAcks(tps, _options.RevokeDrainTimeout);
+            if (!drained) _logger.LogWarning("revocation: sink did not acknowledge in {Timeout}; the next owner re-reads", _options.RevokeDrainTimeout);
+            var commits = new List<TopicPartitionOffset>();
+            foreach (var p in partitions)
+            {
+                long? safe = _tracker.SafeOffset(p.Topic, p.Partition.Value, null);
+                if (safe is not null) commits.Add(new TopicPartitionOffset(p.TopicPartition, new Offset(safe.Value)));
+            }
+            if (commits.Count > 0)
+            {
+                try
+                {
+                    consumer.Commit(commits);
+                }
+                catch (KafkaException ex)
+                {
+                    _logger.LogWarning("commit on revocation failed: {Reason}", ex.Error.Reason);
+                }
+            }
+        }
+        foreach (var (topic, partition) in tps) _tracker.Forget(topic, partition);
+    }
+
+    public void Dispose()
+    {
+        _consumer?.Dispose();
+        _deadLetters?.Dispose();
+    }
+}

@@ -1,0 +1,53 @@
+using Ingest.Pipeline.Sources.Kafka.Decoding;
+
+namespace Ingest.Pipeline.Sources.Kafka;
+
+public sealed class TopicOptions
+{
+    public string Name { get; set; } = "logs";
+    public MessageFormat Format { get; set; } = MessageFormat.Raw;
+    public JsonFieldMapping Fields { get; set; } = new();
+}
+
+public sealed class KafkaSourceOptions
+{
+    public const string SectionName = "Kafka";
+
+    /// <summary>Comma-separated brokers. Empty: `ingest serve` starts an embedded development cluster.</summary>
+    public string? BootstrapServers { get; set; }
+
+    public string GroupId { get; set; } = "ingest";
+
+    public List<TopicOptions> Topics { get; set; } = [];
+
+    /// <summary>Undecodable messages go here, with the reason and origin in headers.</summary>
+    public string DeadLetterTopic { get; set; } = "ingest-dead-letter";
+
+    public TimeSpan PollTimeout { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>How often safe offsets are stored (librdkafka commits stored offsets every AutoCommitInterval).</summary>
+    public TimeSpan StoreInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    public int AutoCommitIntervalMs { get; set; } = 1000;
+
+    /// <summary>On revocation, how long to wait for the sink to acknowledge the partitions' events.</summary>
+    public TimeSpan RevokeDrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Extra librdkafka properties (security.protocol, sasl.*, ssl.*). Secrets belong in the environment.</summary>
+    public Dictionary<string, string> Client { get; set; } = [];
+
+    public IEnumerable<TopicOptions> EffectiveTopics => Topics.Count > 0 ? Topics : [new TopicOptions()];
+
+    public List<string> Validate()
+    {
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(GroupId)) errors.Add("Kafka:GroupId is required");
+        var names = EffectiveTopics.Select(t => t.Name).ToList();
+        if (names.Exists(string.IsNullOrWhiteSpace)) errors.Add("Kafka:Topics has a topic without a name");
+        if (names.Distinct(StringComparer.Ordinal).Count() != names.Count) errors.Add("Kafka:Topics lists a topic twice");
+        if (names.Contains(DeadLetterTopic)) errors.Add("Kafka:DeadLetterTopic must not be one of the consumed topics");
+        if (PollTimeout <= TimeSpan.Zero) errors.Add("Kafka:PollTimeout must be positive");
+        if (AutoCommitIntervalMs < 10) errors.Add("Kafka:AutoCommitIntervalMs must be at least 10");
+        return errors;
+    }
+}
