@@ -113,9 +113,10 @@ public sealed partial class RuntimeOutputScanner
         if (crash is not null && !_sawBlankInHeader && crash.Panics.Count > 0 && _continuationLines < MaxContinuationLines &&
             crash.Kind == CrashKinds.Panic && !line.StartsWith("panic: "u8) && !line.StartsWith("fatal error: "u8))
         {
-            // A multi-line panic value ("panic: line one\nline two").
+            // A multi-line panic value ("panic: line one\nline two"), kept to MaxLineBytes in all.
             _continuationLines++;
-            crash.Panics[^1] += "\n" + Ascii8.Decode(line);
+            int room = _options.MaxLineBytes - crash.Panics[^1].Length - 1;
+            if (room > 0) crash.Panics[^1] += "\n" + Ascii8.Decode(line.Length <= room ? line : line[..room]);
             return Step.Claimed;
         }
         return Step.NotPart;

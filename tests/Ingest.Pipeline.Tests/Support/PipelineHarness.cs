@@ -39,11 +39,16 @@ public sealed class PipelineHarness : IDisposable
             MessageMaxBytes = 32 * 1024 * 1024,
             EnableIdempotence = true,
         }).Build();
+        string? error = null;
         foreach (var (key, value) in messages)
         {
-            producer.Produce(topic, new Message<string, byte[]> { Key = key, Value = value, Headers = headers });
+            producer.Produce(topic, new Message<string, byte[]> { Key = key, Value = value, Headers = headers }, r =>
+            {
+                if (r.Error.IsError) error ??= r.Error.Reason;
+            });
         }
         if (producer.Flush(TimeSpan.FromSeconds(60)) != 0) throw new TimeoutException("produce did not finish");
+        if (error is not null) throw new InvalidOperationException("produce failed: " + error);
     }
 
     public Worker StartWorker(string group, IEnumerable<TopicOptions>? topics = null, SinkHostOptions? sink = null, IEventSink? sinkOverride = null)
