@@ -136,7 +136,7 @@ public sealed class KafkaLogSource : IDisposable
 
     private void Handle(ConsumeResult<byte[], byte[]> r)
     {
-        _metrics.Messages.Add(1);
+        _metrics.Message();
         string topic = r.Topic;
         int partition = r.Partition.Value;
         long offset = r.Offset.Value;
@@ -157,7 +157,7 @@ public sealed class KafkaLogSource : IDisposable
                 var messageTime = r.Message.Timestamp.Type == TimestampType.NotAvailable ? _time.GetUtcNow() : new DateTimeOffset(r.Message.Timestamp.UtcDateTime);
                 _assembler.Push(new LogRecord(key, line.Line, offset, i, line.Timestamp ?? messageTime, line.Metadata, messageTime));
             }
-            _metrics.Lines.Add(_lines.Count);
+            _metrics.Lines(_lines.Count);
         }
         _tracker.Consumed(topic, partition, offset);
     }
@@ -175,13 +175,13 @@ public sealed class KafkaLogSource : IDisposable
     private void Emit(IndexedEvent e)
     {
         _tracker.InFlight(e.Stream.Topic, e.Stream.Partition, e.FirstOffset);
-        _metrics.Events.Add(1, new KeyValuePair<string, object?>("type", Ingest.GoRuntime.Serialization.EventJsonWriter.TypeName(e.Event.Type)));
+        _metrics.Event(Ingest.GoRuntime.Serialization.EventJsonWriter.TypeName(e.Event.Type));
         _sink.Enqueue(e);
     }
 
     private void DeadLetter(ConsumeResult<byte[], byte[]> r, string reason)
     {
-        _metrics.DeadLetters.Add(1);
+        _metrics.DeadLetter();
         _logger.LogWarning("dead-lettering {Topic}/{Partition}@{Offset}: {Reason}", r.Topic, r.Partition.Value, r.Offset.Value, reason);
         _deadLetters ??= new ProducerBuilder<byte[], byte[]>(new ProducerConfig(new Dictionary<string, string>(_options.Client))
         {
@@ -215,7 +215,7 @@ public sealed class KafkaLogSource : IDisposable
         {
             consumer.Pause(consumer.Assignment);
             _paused = true;
-            _metrics.Pauses.Add(1);
+            _metrics.Paused();
             _logger.LogWarning("sink has {Pending} events pending: pausing consumption", _sink.Pending);
         }
         else if (_paused && _sink.Pending * 2 <= _sink.MaxPending)

@@ -1,34 +1,50 @@
-using System.Diagnostics.Metrics;
+using Prometheus;
 
 namespace Ingest.Pipeline.Sources.Kafka;
 
-/// <summary>The pipeline's own metrics (System.Diagnostics.Metrics; the worker exports them for Prometheus).</summary>
+/// <summary>
+/// The pipeline's own metrics, in prometheus-net's default registry (served at /metrics by the worker).
+/// Labels stay low-cardinality: event type, never stream or pod.
+/// </summary>
 public sealed class PipelineMetrics : IDisposable
 {
-    public const string MeterName = "Ingest.Pipeline";
-    private readonly Meter _meter = new(MeterName);
+    private static readonly Counter s_messages = Metrics.CreateCounter("ingest_messages_consumed_total", "Kafka messages consumed.");
+    private static readonly Counter s_lines = Metrics.CreateCounter("ingest_lines_total", "Log lines read.");
+    private static readonly Counter s_events = Metrics.CreateCounter("ingest_events_total", "Runtime events emitted, by type.", "type");
+    private static readonly Counter s_deadLetters = Metrics.CreateCounter("ingest_dead_letters_total", "Messages sent to the dead-letter topic.");
+    private static readonly Counter s_pauses = Metrics.CreateCounter("ingest_consumer_pauses_total", "Times consumption paused because the sink fell behind.");
+    private static readonly Gauge s_openStreams = Metrics.CreateGauge("ingest_open_streams", "Streams being reassembled.");
+    private static readonly Gauge s_sinkPending = Metrics.CreateGauge("ingest_sink_pending", "Events queued for the sink.");
+    private static readonly Gauge s_paused = Metrics.CreateGauge("ingest_consumer_paused", "1 while consumption is paused.");
 
-    public PipelineMetrics()
-    {
-        Messages = _meter.CreateCounter<long>("ingest_messages_consumed", description: "Kafka messages consumed");
-        Lines = _meter.CreateCounter<long>("ingest_lines", description: "log lines read");
-        Events = _meter.CreateCounter<long>("ingest_events", description: "runtime events emitted, by type");
-        DeadLetters = _meter.CreateCounter<long>("ingest_dead_letters", description: "messages sent to the dead-letter topic");
-        Pauses = _meter.CreateCounter<long>("ingest_consumer_pauses", description: "times consumption paused for backpressure");
-    }
+    private Func<int>? _openStreams;
+    private Func<int>? _sinkPending;
+    private Func<int>? _paused;
 
-    public Counter<long> Messages { get; }
-    public Counter<long> Lines { get; }
-    public Counter<long> Events { get; }
-    public Counter<long> DeadLetters { get; }
-    public Counter<long> Pauses { get; }
+    public PipelineMetrics() => Metrics.DefaultRegistry.AddBeforeCollectCallback(Refresh);
+
+    public void Message() => s_messages.Inc();
+    public void Lines(int n) => s_lines.Inc(n);
+    public void Event(string type) => s_events.WithLabels(type).Inc();
+    public void DeadLetter() => s_deadLetters.Inc();
+    public void Paused() => s_pauses.Inc();
 
     public void ObserveGauges(Func<int> openStreams, Func<int> sinkPending, Func<int> paused)
     {
-        _meter.CreateObservableGauge("ingest_open_streams", openStreams, description: "streams being reassembled");
-        _meter.CreateObservableGauge("ingest_sink_pending", sinkPending, description: "events queued for the sink");
-        _meter.CreateObservableGauge("ingest_consumer_paused", paused, description: "1 while consumption is paused");
+        _openStreams = openStreams;
+        _sinkPending = sinkPending;
+        _paused = paused;
     }
 
-    public void Dispose() => _meter.Dispose();
+    private void Refresh()
+    {
+        if (_openStreams is not null) s_openStreams.Set(_openStreams());
+        if (_sinkPending is not null) s_sinkPending.Set(_sinkPending());
+        if (_paused is not null) s_paused.Set(_paused());
+    }
+
+    public void Dispose()
+    {
+        _openStreams = _sinkPending = _paused = null;
+    }
 }

@@ -1,0 +1,90 @@
+using Ingest.GoRuntime.Analysis;
+using Ingest.Pipeline.Assembly;
+using Ingest.Pipeline.Delivery;
+using Ingest.Pipeline.Sinks;
+using Ingest.Pipeline.Sinks.Sqlite;
+using Ingest.Pipeline.Sources.Kafka;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Ingest.Hosting;
+
+/// <summary>Runs the sink host's batching loop for the lifetime of the worker.</summary>
+public sealed class SinkHostService(BatchingSinkHost sink) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await sink.RunAsync(stoppingToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // stopping
+        }
+    }
+}
+
+/// <summary>
+/// Runs the Kafka consume loop on its own thread (it blocks in librdkafka); on stop, the loop flushes open
+/// events, waits for the sink and stores final offsets before the sink host stops (registered after it).
+/// </summary>
+public sealed class KafkaSourceService : IHostedService, IDisposable
+{
+    private readonly KafkaLogSource _source;
+    private readonly ILogger<KafkaSourceService> _logger;
+    private readonly IHostApplicationLifetime _lifetime;
+    private readonly CancellationTokenSource _stop = new();
+    private Thread? _thread;
+
+    public KafkaSourceService(
+        KafkaSourceOptions kafka,
+        AnalyzerOptions analysis,
+        AssemblerOptions assembly,
+        BatchingSinkHost sink,
+        OffsetTracker tracker,
+        PipelineMetrics metrics,
+        SqliteEventStore store,
+        ILogger<KafkaSourceService> logger,
+        ILoggerFactory loggers,
+        IHostApplicationLifetime lifetime)
+    {
+        _logger = logger;
+        _lifetime = lifetime;
+        _source = new KafkaLogSource(kafka, analysis, assembly, sink, tracker, metrics, store, loggers.CreateLogger<KafkaLogSource>());
+        metrics.ObserveGauges(() => _source.OpenStreams, () => sink.Pending, () => _source.Paused ? 1 : 0);
+    }
+
+    public KafkaLogSource Source => _source;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _thread = new Thread(() =>
+        {
+            try
+            {
+                _source.Run(_stop.Token);
+            }
+            catch (Exception ex)
+            {
+                _logger.LogCritical(ex, "kafka source failed; stopping the worker");
+                _lifetime.StopApplication();
+            }
+        }) { IsBackground = true, Name = "kafka-source" };
+        _thread.Start();
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        _stop.Cancel();
+        _thread?.Join(TimeSpan.FromSeconds(30));
+        return Task.CompletedTask;
+    }
+
+    public void Dispose()
+    {
+        _source.Dispose();
+        _stop.Dispose();
+    }
+}

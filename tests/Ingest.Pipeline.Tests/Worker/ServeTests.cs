@@ -1,0 +1,92 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Ingest.Commands;
+using Ingest.Pipeline.Sources.Kafka;
+using Ingest.Pipeline.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Ingest.Pipeline.Tests.Worker;
+
+/// <summary>`ingest serve` on its defaults (embedded cluster, embedded store, loopback API), fed by `ingest replay`.</summary>
+public sealed class ServeTests
+{
+    [Fact]
+    public void Serve_with_no_kafka_configured_ingests_replayed_files_and_answers_the_api()
+    {
+        string dir = Directory.CreateTempSubdirectory("ingest-serve-").FullName;
+        int port = FreePort();
+        string config = Path.Combine(dir, "appsettings.json");
+        File.WriteAllText(config, JsonSerializer.Serialize(new
+        {
+            Serve = new { DataDirectory = Path.Combine(dir, "data"), Urls = $"http://127.0.0.1:{port}" },
+            Assembly = new { IdleFlush = "00:00:00.300" },
+        }));
+        using var stop = new CancellationTokenSource();
+        string? bootstrap = null;
+        int exit = -1;
+        var thread = new Thread(() => exit = ServeCommand.Run(config, [], stop.Token, app => bootstrap = app.Services.GetRequiredService<KafkaSourceOptions>().BootstrapServers));
+        thread.Start();
+        try
+        {
+            Wait.Until(() => bootstrap is not null, TimeSpan.FromSeconds(60), "serve started");
+            string[] files = [Path.Combine(CorpusFeed.Dir, "01-nil-pointer-dereference.txt"), Path.Combine(CorpusFeed.Dir, "21-http-panic-serving.txt")];
+            Assert.Equal(0, ReplayCommand.Run(files, "logs", bootstrap!, null, TextWriter.Null));
+
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+            JsonElement crashes = default;
+            Wait.Until(() =>
+            {
+                crashes = JsonDocument.Parse(Get(http, "/api/v1/crashes")).RootElement;
+                return crashes.GetArrayLength() == 3;
+            }, TimeSpan.FromSeconds(60), "three crashes in the API");
+
+            string id = crashes[0].GetProperty("id").GetString()!;
+            var one = JsonDocument.Parse(Get(http, $"/api/v1/crashes/{Uri.EscapeDataString(id)}")).RootElement;
+            Assert.Equal(id, one.GetProperty("id").GetString());
+            Assert.Equal(HttpStatusCode.NotFound, Status(http, "/api/v1/crashes/nope"));
+
+            var groups = JsonDocument.Parse(Get(http, "/api/v1/crash-groups")).RootElement;
+            // 01 and the second panic of 21 are the same bug: two groups for three crashes.
+            Assert.Equal(2, groups.GetArrayLength());
+            Assert.Contains(groups.EnumerateArray(), g => g.GetProperty("count").GetInt32() == 2);
+
+            var health = JsonDocument.Parse(Get(http, "/healthz")).RootElement;
+            Assert.Equal("ok", health.GetProperty("status").GetString());
+            string metrics = Get(http, "/metrics");
+            Assert.True(metrics.Contains("ingest_messages_consumed_total", StringComparison.Ordinal), string.Join("\n", metrics.Split("\n").Where(l => l.Contains("ingest", StringComparison.Ordinal))));
+        }
+        finally
+        {
+            stop.Cancel();
+            Assert.True(thread.Join(TimeSpan.FromSeconds(60)), "serve stopped");
+        }
+        Assert.Equal(0, exit);
+        Directory.Delete(dir, recursive: true);
+    }
+
+    [Fact]
+    public void Serve_refuses_an_api_address_off_loopback()
+    {
+        string dir = Directory.CreateTempSubdirectory("ingest-serve-").FullName;
+        string config = Path.Combine(dir, "appsettings.json");
+        File.WriteAllText(config, JsonSerializer.Serialize(new { Serve = new { Urls = "http://0.0.0.0:8080" } }));
+        Assert.Equal(AnalyzeCommand.ExitBadInput, ServeCommand.Run(config, [], CancellationToken.None));
+        Assert.Equal(AnalyzeCommand.ExitBadInput, ServeCommand.Run(Path.Combine(dir, "missing.json"), [], CancellationToken.None));
+        Directory.Delete(dir, recursive: true);
+    }
+
+    // Synchronous on purpose: called from polling conditions.
+    private static string Get(HttpClient http, string path) => http.GetStringAsync(path).GetAwaiter().GetResult();
+
+    private static HttpStatusCode Status(HttpClient http, string path) => http.GetAsync(path).GetAwaiter().GetResult().StatusCode;
+
+    private static int FreePort()
+    {
+        var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        int port = ((IPEndPoint)l.LocalEndpoint).Port;
+        l.Stop();
+        return port;
+    }
+}
