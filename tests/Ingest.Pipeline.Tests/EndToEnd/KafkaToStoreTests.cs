@@ -27,6 +27,27 @@ public sealed class KafkaToStoreTests
         AssertStoreMatches(expected, h);
     }
 
+    [Fact]
+    public void Otlp_protobuf_batches_from_the_collector_are_analysed()
+    {
+        using var h = new PipelineHarness();
+        h.CreateTopic("otlp_logs", 2);
+        var resource = new Dictionary<string, string> { ["service.name"] = "shop", ["k8s.pod.name"] = "shop-1", ["k8s.namespace.name"] = "prod" };
+        string[] lines = File.ReadAllText(Path.Combine(CorpusFeed.Dir, "14-concurrent-map-writes.txt")).TrimEnd('\n').Split('\n');
+        // The exporter batches: several records per message.
+        var messages = lines.Chunk(7).Select(chunk => ("shop-1", OtlpEncoder.Request(resource, chunk.Select(l => (l, 1_714_557_600_000_000_000UL, (byte[]?)null, (IDictionary<string, string>?)null)).ToArray()))).ToList();
+        h.Produce("otlp_logs", messages);
+        var worker = h.StartWorker("otlp", topics: [new Ingest.Pipeline.Sources.Kafka.TopicOptions { Name = "otlp_logs", Format = Ingest.Pipeline.Sources.Kafka.Decoding.MessageFormat.OtlpProto }]);
+        Wait.Until(() => h.Store.Count("crash") == 1 && worker.Sink.Pending == 0, Deadline, "the crash stored");
+        worker.StopGracefully();
+        using var doc = System.Text.Json.JsonDocument.Parse(h.Store.Recent("crash", 1).Single().Doc);
+        Assert.Equal("shop", doc.RootElement.GetProperty("service").GetString());
+        Assert.Equal("prod/shop-1", doc.RootElement.GetProperty("source").GetString());
+        Assert.Equal("concurrent_map_access", doc.RootElement.GetProperty("event").GetProperty("category").GetString());
+        var expected = CorpusFeed.Expected([Path.Combine(CorpusFeed.Dir, "14-concurrent-map-writes.txt")]).Values.Single();
+        Assert.Equal(expected, CorpusFeed.Stored(h.Store).Values.Single());
+    }
+
     internal static void AssertStoreMatches(Dictionary<string, List<string>> expected, PipelineHarness h)
     {
         var stored = CorpusFeed.Stored(h.Store);

@@ -26,6 +26,8 @@ public sealed class MessageDecoder(MessageFormat format, JsonFieldMapping? mappi
         {
             MessageFormat.Raw => DecodeRaw(value, result.Message.Key, result.Message.Headers, into),
             MessageFormat.Json => DecodeJson(value, into),
+            MessageFormat.OtlpJson => Otlp.OtlpLogsDecoder.DecodeJson(value, into),
+            MessageFormat.OtlpProto => Otlp.OtlpLogsDecoder.DecodeProto(value, into),
             _ => $"unsupported format {format}",
         };
     }

@@ -7,6 +7,10 @@ public enum MessageFormat
     Raw,
     /// <summary>A JSON envelope as Fluent Bit, Vector or Filebeat (ECS) ship it; field mapping configurable.</summary>
     Json,
+    /// <summary>OTLP logs, protobuf-JSON (the Collector's Kafka exporter, encoding otlp_json).</summary>
+    OtlpJson,
+    /// <summary>OTLP logs, protobuf (the Collector's Kafka exporter, encoding otlp_proto; its default topic is otlp_logs).</summary>
+    OtlpProto,
 }
 
 /// <summary>Where a JSON envelope keeps each field: lists of candidate paths, first present wins. Dotted paths

@@ -1,0 +1,77 @@
+namespace Ingest.Pipeline.Sources.Kafka.Decoding.Otlp;
+
+/// <summary>
+/// A minimal protobuf wire-format reader over a span: varints, fixed32/64 and length-delimited fields, with
+/// every length checked against what is left. Hand-written because no package here ships the OTLP types and
+/// generating them would pull in a code generator for five messages. Malformed input throws
+/// <see cref="FormatException"/>, which the decoder turns into a dead letter.
+/// </summary>
+public ref struct ProtoReader(ReadOnlySpan<byte> data)
+{
+    private ReadOnlySpan<byte> _data = data;
+
+    public readonly bool End => _data.IsEmpty;
+
+    /// <summary>Next field number and wire type.</summary>
+    public (int Field, int WireType) ReadTag()
+    {
+        ulong tag = ReadVarint();
+        int field = (int)(tag >> 3);
+        if (field <= 0) throw new FormatException("protobuf: invalid field number");
+        return (field, (int)(tag & 7));
+    }
+
+    public ulong ReadVarint()
+    {
+        ulong result = 0;
+        for (int shift = 0, i = 0; i < 10; i++, shift += 7)
+        {
+            if (i >= _data.Length) throw new FormatException("protobuf: truncated varint");
+            byte b = _data[i];
+            result |= (ulong)(b & 0x7f) << shift;
+            if (b < 0x80)
+            {
+                _data = _data[(i + 1)..];
+                return result;
+            }
+        }
+        throw new FormatException("protobuf: varint too long");
+    }
+
+    public ulong ReadFixed64()
+    {
+        if (_data.Length < 8) throw new FormatException("protobuf: truncated fixed64");
+        ulong v = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(_data);
+        _data = _data[8..];
+        return v;
+    }
+
+    public uint ReadFixed32()
+    {
+        if (_data.Length < 4) throw new FormatException("protobuf: truncated fixed32");
+        uint v = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(_data);
+        _data = _data[4..];
+        return v;
+    }
+
+    public ReadOnlySpan<byte> ReadBytes()
+    {
+        ulong len = ReadVarint();
+        if (len > (ulong)_data.Length) throw new FormatException("protobuf: length past the end of the message");
+        var v = _data[..(int)len];
+        _data = _data[(int)len..];
+        return v;
+    }
+
+    public void Skip(int wireType)
+    {
+        switch (wireType)
+        {
+            case 0: ReadVarint(); break;
+            case 1: ReadFixed64(); break;
+            case 2: ReadBytes(); break;
+            case 5: ReadFixed32(); break;
+            default: throw new FormatException($"protobuf: unsupported wire type {wireType}");
+        }
+    }
+}
