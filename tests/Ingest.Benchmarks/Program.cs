@@ -23,6 +23,14 @@ switch (args.FirstOrDefault())
         return 0;
     case "measure":
         return Measure(args[1]);
+    case "pipeline":
+        // pipeline LINES STREAMS PARTITIONS: whole pipeline vs a bare consumer over the mock cluster.
+        return PipelineBenchmark.Run(
+            int.Parse(args.ElementAtOrDefault(1) ?? "1000000", System.Globalization.CultureInfo.InvariantCulture),
+            int.Parse(args.ElementAtOrDefault(2) ?? "10000", System.Globalization.CultureInfo.InvariantCulture),
+            int.Parse(args.ElementAtOrDefault(3) ?? "32", System.Globalization.CultureInfo.InvariantCulture));
+    case "assembly-probe":
+        return AssemblyProbe.Run(300_000, 10_000);
     case "loop":
         // For profilers: N passes over one file.
         for (int i = 0; i < int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture); i++) Run(args[1], out _, out _);

@@ -11,17 +11,20 @@ namespace Ingest.GoRuntime.Scanning;
 internal sealed class RawTextBuffer(int limit)
 {
     private static readonly byte[] s_newline = "\n"u8.ToArray();
-    private readonly ArrayBufferWriter<byte> _buffer = new(4096);
+    // Allocated per event and released after: a worker holds thousands of idle streams.
+    private ArrayBufferWriter<byte>? _buffer;
     private readonly XxHash128 _hash = new();
     private bool _first = true;
-    // Lines are hashed in 64 KB batches: one hash call per short line costs more than the hashing itself.
-    private readonly byte[] _staging = new byte[64 * 1024];
+    // Lines are hashed in 64 KB batches (pooled): one hash call per short line costs more than the hashing itself.
+    private byte[]? _staging;
     private int _staged;
 
     public bool Truncated { get; private set; }
 
     public void Append(ReadOnlySpan<byte> line)
     {
+        _buffer ??= new ArrayBufferWriter<byte>(1024);
+        _staging ??= ArrayPool<byte>.Shared.Rent(64 * 1024);
         if (!_first) Stage(s_newline);
         Stage(line);
         int room = limit - _buffer.WrittenCount;
@@ -45,27 +48,33 @@ internal sealed class RawTextBuffer(int limit)
 
     private void Stage(ReadOnlySpan<byte> data)
     {
-        if (_staged + data.Length > _staging.Length)
+        var staging = _staging!;
+        if (_staged + data.Length > staging.Length)
         {
-            _hash.Append(_staging.AsSpan(0, _staged));
+            _hash.Append(staging.AsSpan(0, _staged));
             _staged = 0;
-            if (data.Length > _staging.Length)
+            if (data.Length > staging.Length)
             {
                 _hash.Append(data);
                 return;
             }
         }
-        data.CopyTo(_staging.AsSpan(_staged));
+        data.CopyTo(staging.AsSpan(_staged));
         _staged += data.Length;
     }
 
     public (string Text, string Hash) Complete()
     {
-        _hash.Append(_staging.AsSpan(0, _staged));
+        if (_staging is not null)
+        {
+            _hash.Append(_staging.AsSpan(0, _staged));
+            ArrayPool<byte>.Shared.Return(_staging);
+            _staging = null;
+        }
         _staged = 0;
-        string text = Encoding.UTF8.GetString(_buffer.WrittenSpan);
+        string text = _buffer is null ? string.Empty : Encoding.UTF8.GetString(_buffer.WrittenSpan);
         string hash = "xxh128:" + Convert.ToHexStringLower(_hash.GetHashAndReset());
-        _buffer.Clear();
+        _buffer = null;
         _first = true;
         Truncated = false;
         return (text, hash);

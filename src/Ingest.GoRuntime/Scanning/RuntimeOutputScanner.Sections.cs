@@ -292,7 +292,8 @@ public sealed partial class RuntimeOutputScanner
         return Step.NotPart;
     }
 
-    private readonly GoroutineIdSet _seenIds = new();
+    private GoroutineIdSet? _seenIdsOrNull;
+    private GoroutineIdSet _seenIds => _seenIdsOrNull ??= new GoroutineIdSet();
 
     private bool GoroutineStackComplete()
     {
@@ -357,15 +358,15 @@ public sealed partial class RuntimeOutputScanner
 
     // A function almost always lives in the same file: compare bytes with the last file seen for it
     // instead of hashing the path again.
-    private string?[] _lastFile = new string?[256];
-    private byte[]?[] _lastFileBytes = new byte[]?[256];
+    private string?[] _lastFile = [];
+    private byte[]?[] _lastFileBytes = [];
 
     private string InternFileOf(int functionId, ReadOnlySpan<byte> path)
     {
         if (functionId < 0) return _strings.Intern(path, out _);
         if (functionId >= _lastFile.Length)
         {
-            int size = Math.Max(functionId + 1, _lastFile.Length * 2);
+            int size = Math.Max(Math.Max(functionId + 1, 64), _lastFile.Length * 2);
             Array.Resize(ref _lastFile, size);
             Array.Resize(ref _lastFileBytes, size);
         }
@@ -498,8 +499,8 @@ public sealed partial class RuntimeOutputScanner
         _event = null;
         _crash = null;
         _finishPending = false;
-        _bucketer = new GoroutineBucketer();
-        _blocking = new BlockingAnalyzer(_options, _strings);
+        _bucketer = null!;
+        _blocking = null!;
         _emit(e);
 
         if (e is GoroutineDumpEvent && e.GoroutineCount > 1)

@@ -35,11 +35,14 @@ public sealed partial class RuntimeOutputScanner
     private readonly string _stream;
     private readonly AnalyzerOptions _options;
     private readonly Action<RuntimeEvent> _emit;
-    private readonly StringTable _strings = new();
-    private readonly LeakTracker _leaks;
+    // Event-time state is created on first use: a worker holds thousands of streams that never print a dump.
+    private StringTable? _stringsOrNull;
+    private StringTable _strings => _stringsOrNull ??= new StringTable();
+    private LeakTracker? _leaksOrNull;
     private readonly List<string> _preamble = [];
     private long _preambleStart;
-    private readonly Queue<(string FrameId, long Position)> _recentTags = new();
+    private Queue<(string FrameId, long Position)>? _recentTagsOrNull;
+    private Queue<(string FrameId, long Position)> _recentTags => _recentTagsOrNull ??= new Queue<(string, long)>();
     private GcPacer? _pendingPacer;
     private bool _anywhereHint = true;
     private bool _periodicPending;
@@ -49,9 +52,11 @@ public sealed partial class RuntimeOutputScanner
     private Phase _phase;
     private MultiLineEvent? _event;
     private CrashEvent? _crash;
-    private GoroutineBucketer _bucketer = new();
-    private BlockingAnalyzer _blocking;
-    private readonly RawTextBuffer _raw;
+    // Per event; null while idle (a worker holds thousands of idle streams).
+    private GoroutineBucketer _bucketer = null!;
+    private BlockingAnalyzer _blocking = null!;
+    private RawTextBuffer? _rawOrNull;
+    private RawTextBuffer _raw => _rawOrNull ??= new RawTextBuffer(_options.RawTextLimitBytes);
     private bool _sawBlankInHeader;
     private int _continuationLines;
     private int _foreignRun;
@@ -61,9 +66,7 @@ public sealed partial class RuntimeOutputScanner
         _stream = stream;
         _options = options;
         _emit = emit;
-        _leaks = new LeakTracker(options);
-        _blocking = new BlockingAnalyzer(options, _strings);
-        _raw = new RawTextBuffer(options.RawTextLimitBytes);
+
     }
 
     public string Stream => _stream;
@@ -72,7 +75,10 @@ public sealed partial class RuntimeOutputScanner
     public bool HasOpenEvent => _phase != Phase.Idle;
 
     /// <summary>An idle flush would emit something: an open event, or leak suspects held while they grow.</summary>
-    public bool NeedsFlush => _phase != Phase.Idle || _leaks.HasPending;
+    public bool NeedsFlush => _phase != Phase.Idle || (_leaksOrNull?.HasPending ?? false);
+
+    // Created on the first dump: most streams never print one.
+    private LeakTracker _leaks => _leaksOrNull ??= new LeakTracker(_options);
 
     /// <summary>Position of the first line of the open event (offsets before it must not be committed).</summary>
     public long? OpenEventStart => _event?.Line;
@@ -116,7 +122,10 @@ public sealed partial class RuntimeOutputScanner
     public void Flush()
     {
         if (_phase != Phase.Idle) FinishEvent(truncated: false);
-        foreach (var leak in _leaks.Drain()) _emit(leak);
+        if (_leaksOrNull is { HasPending: true } leaks)
+        {
+            foreach (var leak in leaks.Drain()) _emit(leak);
+        }
     }
 
     /// <summary>End of the stream.</summary>

@@ -13,8 +13,9 @@ public sealed class StringTable
 {
     public const int MaxEntries = 200_000;
 
-    private int[] _buckets = new int[1024];
-    private Entry[] _entries = new Entry[512];
+    // Small to start: a worker keeps one table per stream, most of which see a few names.
+    private int[] _buckets = new int[64];
+    private Entry[] _entries = new Entry[32];
     private int _count;
 
     private struct Entry

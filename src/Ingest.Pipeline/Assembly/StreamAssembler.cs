@@ -23,22 +23,25 @@ public sealed class StreamAssembler
     private readonly TimeProvider _time;
     private readonly Action<IndexedEvent> _emit;
     private readonly Dictionary<StreamKey, StreamState> _streams = [];
-    private readonly LinkedList<StreamState> _lru = new();
     private readonly Dictionary<(string, int), HashSet<StreamState>> _byPartition = [];
     private readonly Dictionary<(string, int), IReadOnlyDictionary<string, long>> _watermarks = [];
     private readonly Dictionary<(string, int), DateTimeOffset> _partitionClock = [];
+    // Streams that an idle flush would affect (open event or pending leak suspects): usually a handful of
+    // thousands, so the periodic check does not walk every stream.
+    private readonly HashSet<StreamState> _active = [];
+    private long _lastSweep;
 
     private sealed class StreamState(StreamKey key, RuntimeOutputScanner scanner)
     {
         public StreamKey Key { get; } = key;
         public RuntimeOutputScanner Scanner { get; } = scanner;
-        public LinkedListNode<StreamState>? Node { get; set; }
         public long LastActivity { get; set; }
         public SourceMetadata Metadata { get; set; } = SourceMetadata.Empty;
         public DateTimeOffset EventTimestamp { get; set; }
         public long? SeenEventStart { get; set; }
         public long SkipThrough { get; set; } = -1;
         public DateTimeOffset LastMessageTime { get; set; }
+        public bool InActive { get; set; }
         public DateTimeOffset LastTimestamp { get; set; }
     }
 
@@ -70,7 +73,9 @@ public sealed class StreamAssembler
             SkippedLines++;
             return;
         }
-        state.Metadata = record.Metadata;
+        // Reference fields of long-lived objects are written only when they change: every such write marks a
+        // card for the next gen-0 collection, and 10,000 streams touched round-robin would dirty them all.
+        if (!ReferenceEquals(state.Metadata, record.Metadata)) state.Metadata = record.Metadata;
         state.LastTimestamp = record.Timestamp;
         state.LastMessageTime = record.MessageTime;
         var pk = (record.Key.Topic, record.Key.Partition);
@@ -84,8 +89,12 @@ public sealed class StreamAssembler
             if (state.SeenEventStart is not null) state.EventTimestamp = record.Timestamp;
         }
         state.LastActivity = _time.GetTimestamp();
-        _lru.Remove(state.Node!);
-        _lru.AddLast(state.Node!);
+        // A flag, not a set lookup per line: the sweep removes streams that no longer need a flush.
+        if (!state.InActive && state.Scanner.NeedsFlush)
+        {
+            state.InActive = true;
+            _active.Add(state);
+        }
     }
 
     /// <summary>
@@ -95,13 +104,33 @@ public sealed class StreamAssembler
     public void FlushExpired(Func<string, int, bool>? caughtUp = null)
     {
         long now = _time.GetTimestamp();
-        foreach (var s in _lru)
+        // Called per poll; a sweep every tenth of the idle timeout is precise enough.
+        if (_time.GetElapsedTime(_lastSweep, now) < _options.IdleFlush / 10) return;
+        _lastSweep = now;
+        List<StreamState>? done = null;
+        foreach (var s in _active)
         {
-            if (!s.Scanner.NeedsFlush) continue;
+            if (!s.Scanner.NeedsFlush)
+            {
+                (done ??= []).Add(s);
+                continue;
+            }
             var pk = (s.Key.Topic, s.Key.Partition);
             bool quietByMessages = _partitionClock.TryGetValue(pk, out var clock) && clock - s.LastMessageTime >= _options.IdleFlush;
             bool quietByWall = _time.GetElapsedTime(s.LastActivity, now) >= _options.IdleFlush && (caughtUp is null || caughtUp(s.Key.Topic, s.Key.Partition));
-            if (quietByMessages || quietByWall) s.Scanner.Flush();
+            if (quietByMessages || quietByWall)
+            {
+                s.Scanner.Flush();
+                (done ??= []).Add(s);
+            }
+        }
+        if (done is not null)
+        {
+            foreach (var s in done)
+            {
+                _active.Remove(s);
+                s.InActive = false;
+            }
         }
     }
 
@@ -117,7 +146,12 @@ public sealed class StreamAssembler
 
     public void FlushAll()
     {
-        foreach (var s in _streams.Values.ToList()) s.Scanner.Flush();
+        foreach (var s in _streams.Values.ToList())
+        {
+            s.Scanner.Flush();
+            s.InActive = false;
+        }
+        _active.Clear();
     }
 
     /// <summary>The first offset of the oldest event still being assembled in this partition, if any.</summary>
@@ -139,24 +173,29 @@ public sealed class StreamAssembler
     private StreamState GetOrCreate(StreamKey key)
     {
         if (_streams.TryGetValue(key, out var state)) return state;
-        if (_streams.Count >= _options.MaxOpenStreams && _lru.First is { } oldest) Drop(oldest.Value);
+        if (_streams.Count >= _options.MaxOpenStreams) EvictOldest();
         StreamState? created = null;
         var scanner = new RuntimeOutputScanner(key.ToString(), _analysis, e => Emit(created!, e));
         created = new StreamState(key, scanner);
         if (_watermarks.TryGetValue((key.Topic, key.Partition), out var marks) && marks.TryGetValue(key.Source, out long through)) created.SkipThrough = through;
-        created.Node = new LinkedListNode<StreamState>(created);
-        _lru.AddLast(created.Node);
         _streams[key] = created;
         if (!_byPartition.TryGetValue((key.Topic, key.Partition), out var set)) _byPartition[(key.Topic, key.Partition)] = set = [];
         set.Add(created);
         return created;
     }
 
+    /// <summary>Over the cap: flush and drop the least recently active tenth in one pass (no per-line LRU list).</summary>
+    private void EvictOldest()
+    {
+        int n = Math.Max(1, _streams.Count / 10);
+        foreach (var s in _streams.Values.OrderBy(s => s.LastActivity).Take(n).ToList()) Drop(s);
+    }
+
     private void Drop(StreamState s)
     {
         s.Scanner.Complete();
+        _active.Remove(s);
         _streams.Remove(s.Key);
-        _lru.Remove(s.Node!);
         if (_byPartition.TryGetValue((s.Key.Topic, s.Key.Partition), out var set)) set.Remove(s);
     }
 

@@ -19,12 +19,25 @@ public sealed class OffsetTracker
 
     public void Consumed(string topic, int partition, long offset)
     {
+        // Called per message by the one consumer thread; the sink thread only reads NextToRead under the lock
+        // in SafeOffset. Take the lock only when the partition is new.
+        var key = (topic, partition);
+        if (_lastConsumed is { } last && last.Key == key)
+        {
+            if (offset + 1 > Volatile.Read(ref last.State.NextToRead)) Volatile.Write(ref last.State.NextToRead, offset + 1);
+            return;
+        }
         lock (_gate)
         {
             var p = Get(topic, partition);
             if (offset + 1 > p.NextToRead) p.NextToRead = offset + 1;
+            _lastConsumed = new LastConsumed(key, p);
         }
     }
+
+    private sealed record LastConsumed((string, int) Key, PartitionState State);
+
+    private LastConsumed? _lastConsumed;
 
     public void InFlight(string topic, int partition, long firstOffset)
     {
@@ -107,6 +120,7 @@ public sealed class OffsetTracker
         lock (_gate)
         {
             _partitions.Remove((topic, partition));
+            _lastConsumed = null;
         }
     }
 

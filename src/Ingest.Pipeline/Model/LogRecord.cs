@@ -24,8 +24,12 @@ public sealed record SourceMetadata
     public string? SpanId { get; init; }
     public string? ServiceVersion { get; init; }
 
+    private string? _identity;
+
     /// <summary>The stream identity used for reassembly; distinct pods and stdout/stderr never mix.</summary>
-    public string Identity(string fallback)
+    public string Identity(string fallback) => _identity ??= ComputeIdentity(fallback);
+
+    private string ComputeIdentity(string fallback)
     {
         string who = Pod ?? Container ?? Host ?? Service ?? fallback;
         string ns = Namespace is null ? string.Empty : Namespace + "/";

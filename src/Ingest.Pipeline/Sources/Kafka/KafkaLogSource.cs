@@ -60,6 +60,11 @@ public sealed class KafkaLogSource : IDisposable
 
     public bool Paused => _paused;
 
+    /// <summary>Messages consumed so far (benchmarks, health).</summary>
+    public long MessagesConsumed => Interlocked.Read(ref _messagesConsumed);
+
+    private long _messagesConsumed;
+
     public int OpenStreams => _assembler.OpenStreams;
 
     /// <summary>Assigned partitions (for tests and the API).</summary>
@@ -136,7 +141,8 @@ public sealed class KafkaLogSource : IDisposable
 
     private void Handle(ConsumeResult<byte[], byte[]> r)
     {
-        _metrics.Message();
+        _unreportedMessages++;
+        Interlocked.Increment(ref _messagesConsumed);
         string topic = r.Topic;
         int partition = r.Partition.Value;
         long offset = r.Offset.Value;
@@ -149,7 +155,7 @@ public sealed class KafkaLogSource : IDisposable
         }
         else
         {
-            var fallback = $"partition-{partition}";
+            var fallback = Fallback(partition);
             for (int i = 0; i < _lines.Count; i++)
             {
                 var line = _lines[i];
@@ -157,7 +163,7 @@ public sealed class KafkaLogSource : IDisposable
                 var messageTime = r.Message.Timestamp.Type == TimestampType.NotAvailable ? _time.GetUtcNow() : new DateTimeOffset(r.Message.Timestamp.UtcDateTime);
                 _assembler.Push(new LogRecord(key, line.Line, offset, i, line.Timestamp ?? messageTime, line.Metadata, messageTime));
             }
-            _metrics.Lines(_lines.Count);
+            _unreportedLines += _lines.Count;
         }
         _tracker.Consumed(topic, partition, offset);
     }
@@ -170,6 +176,14 @@ public sealed class KafkaLogSource : IDisposable
         if (marks.High == Offset.Unset) return true;
         var position = consumer.Position(new TopicPartition(topic, new Partition(partition)));
         return position == Offset.Unset || position.Value >= marks.High.Value;
+    }
+
+    private readonly Dictionary<int, string> _fallbacks = [];
+
+    private string Fallback(int partition)
+    {
+        if (!_fallbacks.TryGetValue(partition, out string? f)) _fallbacks[partition] = f = $"partition-{partition}";
+        return f;
     }
 
     private void Emit(IndexedEvent e)
@@ -231,11 +245,18 @@ public sealed class KafkaLogSource : IDisposable
         }
     }
 
+    private long _unreportedMessages;
+    private long _unreportedLines;
+
     private void StoreOffsetsIfDue(bool force)
     {
         long now = _time.GetTimestamp();
         if (!force && _time.GetElapsedTime(_lastStore, now) < _options.StoreInterval) return;
         _lastStore = now;
+        // Counters are published in bulk with the offsets, not per message.
+        _metrics.Messages(_unreportedMessages);
+        _metrics.Lines(_unreportedLines);
+        _unreportedMessages = _unreportedLines = 0;
         var consumer = _consumer!;
         foreach (var tp in consumer.Assignment) Store(consumer, tp);
     }

@@ -23,8 +23,8 @@ public sealed class PipelineMetrics : IDisposable
 
     public PipelineMetrics() => Metrics.DefaultRegistry.AddBeforeCollectCallback(Refresh);
 
-    public void Message() => s_messages.Inc();
-    public void Lines(int n) => s_lines.Inc(n);
+    public void Messages(long n) => s_messages.Inc(n);
+    public void Lines(long n) => s_lines.Inc(n);
     public void Event(string type) => s_events.WithLabels(type).Inc();
     public void DeadLetter() => s_deadLetters.Inc();
     public void Paused() => s_pauses.Inc();

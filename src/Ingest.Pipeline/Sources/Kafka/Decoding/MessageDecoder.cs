@@ -13,7 +13,11 @@ namespace Ingest.Pipeline.Sources.Kafka.Decoding;
 /// </summary>
 public sealed class MessageDecoder(MessageFormat format, JsonFieldMapping? mapping = null)
 {
+    private const int MaxCachedKeys = 100_000;
     private readonly JsonFieldMapping _mapping = mapping ?? new JsonFieldMapping();
+    // Raw messages without headers: one metadata object per key, reused (its identity is computed once).
+    private readonly Ingest.GoRuntime.Text.StringTable _keys = new();
+    private readonly Dictionary<string, SourceMetadata> _byKey = new(StringComparer.Ordinal);
 
     public MessageFormat Format => format;
 
@@ -32,8 +36,19 @@ public sealed class MessageDecoder(MessageFormat format, JsonFieldMapping? mappi
         };
     }
 
-    private static string? DecodeRaw(byte[] value, byte[]? key, Headers? headers, List<DecodedLine> into)
+    private string? DecodeRaw(byte[] value, byte[]? key, Headers? headers, List<DecodedLine> into)
     {
+        if ((headers is null || headers.Count == 0) && key is { Length: > 0 and <= 256 })
+        {
+            string k = _keys.Intern(key, out _);
+            if (!_byKey.TryGetValue(k, out var cached))
+            {
+                cached = new SourceMetadata { Pod = k };
+                if (_byKey.Count < MaxCachedKeys) _byKey[k] = cached;
+            }
+            SplitLines(value, cached, null, into);
+            return null;
+        }
         var meta = new SourceMetadata
         {
             Pod = Header(headers, "pod") ?? KeyString(key),
