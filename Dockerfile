@@ -10,6 +10,7 @@ FROM mcr.microsoft.com/dotnet/runtime:10.0 AS runtime
 WORKDIR /app
 COPY --from=build /app ./
 COPY config/ /app/config/
+ENV INGEST_Serve__DataDirectory=/data
 USER 65532:65532
 ENTRYPOINT ["dotnet", "/app/ingest.dll"]
-CMD ["analyze", "-"]
+CMD ["serve"]

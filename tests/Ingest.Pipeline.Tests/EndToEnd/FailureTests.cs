@@ -30,13 +30,13 @@ public sealed class FailureTests
         h.Produce("logs", CorpusFeed.Interleaved(files));
 
         var first = h.StartWorker("crash", sink: new SinkHostOptions { BatchSize = 5, BatchDelay = TimeSpan.FromMilliseconds(5) }, sinkOverride: slow);
-        Wait.Until(() => h.Store.Count() >= total / 3, Deadline, "a third of the events stored");
+        Wait.Until(() => h.Store.Count() >= total / 3, Deadline, "a third of the events stored", () => $"{h.Store.Count()} of {total} stored");
         first.Abort();
         long before = h.Store.Count();
         Assert.InRange(before, 1, total - 1);
 
         var second = h.StartWorker("crash");
-        Wait.Until(() => h.Store.Count() >= total && second.Sink.Pending == 0, Deadline, "all events stored after restart");
+        Wait.Until(() => h.Store.Count() >= total && second.Sink.Pending == 0, Deadline, "all events stored after restart", () => $"{h.Store.Count()} of {total} stored");
         second.StopGracefully();
         KafkaToStoreTests.AssertStoreMatches(expected, h);
     }
@@ -53,10 +53,10 @@ public sealed class FailureTests
         h.Produce("logs", CorpusFeed.Interleaved(files));
 
         var a = h.StartWorker("rebalance", sink: new SinkHostOptions { BatchSize = 5, BatchDelay = TimeSpan.FromMilliseconds(5) }, sinkOverride: slow);
-        Wait.Until(() => h.Store.Count() >= total / 4, Deadline, "a quarter stored by the first member");
+        Wait.Until(() => h.Store.Count() >= total / 4, Deadline, "a quarter stored by the first member", () => $"{h.Store.Count()} of {total} stored");
         var b = h.StartWorker("rebalance");
         Wait.Until(() => b.Source.Assignment.Count > 0, Deadline, "second member assigned");
-        Wait.Until(() => h.Store.Count() >= total && a.Sink.Pending == 0 && b.Sink.Pending == 0, Deadline, "all events stored");
+        Wait.Until(() => h.Store.Count() >= total && a.Sink.Pending == 0 && b.Sink.Pending == 0, Deadline, "all events stored", () => $"{h.Store.Count()} of {total} stored");
         a.StopGracefully();
         b.StopGracefully();
         KafkaToStoreTests.AssertStoreMatches(expected, h);
@@ -77,12 +77,12 @@ public sealed class FailureTests
         h.Cluster.PushRequestErrors(MockKafkaCluster.ApiKeys.Fetch, 6, 6, 6, 6, 6);
         h.Cluster.PushRequestErrors(MockKafkaCluster.ApiKeys.OffsetCommit, 7, 7, 7);
         var worker = h.StartWorker("faults", sink: new SinkHostOptions { BatchSize = 10, BatchDelay = TimeSpan.FromMilliseconds(5) }, sinkOverride: new SlowSink(h.Store, TimeSpan.FromMilliseconds(10)));
-        Wait.Until(() => h.Store.Count() >= 10, Deadline, "some events stored");
+        Wait.Until(() => h.Store.Count() >= 10, Deadline, "some events stored", () => $"{h.Store.Count()} of {total} stored");
         h.Cluster.SetBrokerDown(2);
         var downAt = DateTime.UtcNow;
         Wait.Until(() => DateTime.UtcNow - downAt >= TimeSpan.FromSeconds(3), Deadline, "broker 2 down for 3 s");
         h.Cluster.SetBrokerUp(2);
-        Wait.Until(() => h.Store.Count() >= total && worker.Sink.Pending == 0, Deadline, "all events stored after the faults");
+        Wait.Until(() => h.Store.Count() >= total && worker.Sink.Pending == 0, Deadline, "all events stored after the faults", () => $"{h.Store.Count()} of {total} stored");
         worker.StopGracefully();
         KafkaToStoreTests.AssertStoreMatches(expected, h);
     }

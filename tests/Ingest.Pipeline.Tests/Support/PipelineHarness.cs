@@ -104,7 +104,7 @@ public sealed class PipelineHarness : IDisposable
             {
                 foreach (var e in batch) Tracker.Acked(e.Stream.Topic, e.Stream.Partition, e.FirstOffset);
             });
-            Source = new KafkaLogSource(options, new AnalyzerOptions(), new AssemblerOptions { IdleFlush = TimeSpan.FromMilliseconds(500) }, Sink, Tracker, Metrics, watermarks);
+            Source = new KafkaLogSource(options, new AnalyzerOptions(), new AssemblerOptions { IdleFlush = TimeSpan.FromSeconds(2) }, Sink, Tracker, Metrics, watermarks);
             _sinkTask = Task.Run(() => Sink.RunAsync(_sinkStop.Token));
             _thread = new Thread(() =>
             {
