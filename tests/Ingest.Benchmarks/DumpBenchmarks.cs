@@ -22,19 +22,7 @@ public class DumpBenchmarks
     }
 
     [Benchmark(Baseline = true, Description = "split lines only")]
-    public int SplitOnly()
-    {
-        int n = 0;
-        var s = _dump.AsSpan();
-        while (true)
-        {
-            int nl = s.IndexOf((byte)'\n');
-            if (nl < 0) break;
-            n += nl & 1;
-            s = s[(nl + 1)..];
-        }
-        return n;
-    }
+    public int SplitOnly() => Baseline.SplitLines(_dump);
 
     [Benchmark(Description = "parse + bucket + findings")]
     public int ParseAndBucket()

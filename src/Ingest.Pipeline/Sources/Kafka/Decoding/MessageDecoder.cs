@@ -100,7 +100,8 @@ public sealed class MessageDecoder(MessageFormat format, JsonFieldMapping? mappi
         }
     }
 
-    private static void SplitLines(byte[] text, SourceMetadata meta, DateTimeOffset? ts, List<DecodedLine> into)
+    /// <summary>Splits text on '\n' without copying; one trailing newline (shippers add it) is not an extra line.</summary>
+    internal static void SplitLines(byte[] text, SourceMetadata meta, DateTimeOffset? ts, List<DecodedLine> into)
     {
         if (text.Length == 0)
         {

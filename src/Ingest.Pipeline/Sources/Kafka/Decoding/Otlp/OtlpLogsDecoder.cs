@@ -248,19 +248,7 @@ public static class OtlpLogsDecoder
         ulong nanos = rec.TimeUnixNano != 0 ? rec.TimeUnixNano : rec.ObservedUnixNano;
         DateTimeOffset? ts = nanos == 0 || nanos > (ulong)DateTimeOffset.MaxValue.ToUnixTimeMilliseconds() * 1_000_000 ? null
             : DateTimeOffset.FromUnixTimeMilliseconds((long)(nanos / 1_000_000)).AddTicks((long)(nanos % 1_000_000) / 100);
-        var text = Encoding.UTF8.GetBytes(rec.Body).AsMemory();
-        if (text.Length > 0 && text.Span[^1] == '\n') text = text[..^1];
-        while (true)
-        {
-            int nl = text.Span.IndexOf((byte)'\n');
-            if (nl < 0)
-            {
-                into.Add(new DecodedLine(text, meta, ts));
-                return;
-            }
-            into.Add(new DecodedLine(text[..nl], meta, ts));
-            text = text[(nl + 1)..];
-        }
+        MessageDecoder.SplitLines(Encoding.UTF8.GetBytes(rec.Body), meta, ts, into);
     }
 
     private static string? Hex(ReadOnlySpan<byte> id) => id.IsEmpty ? null : Convert.ToHexStringLower(id);
