@@ -6,6 +6,7 @@ using Ingest.Pipeline.Assembly;
 using Ingest.Pipeline.Delivery;
 using Ingest.Pipeline.Sinks;
 using Ingest.Pipeline.Sinks.Sqlite;
+using Ingest.Pipeline.Sources.Files;
 using Ingest.Pipeline.Sources.Kafka;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -51,9 +52,11 @@ public static class ServeCommand
         var assembly = Bind<AssemblerOptions>(builder.Configuration, AssemblerOptions.SectionName);
         var sinkOptions = Bind<SinkHostOptions>(builder.Configuration, SinkHostOptions.SectionName);
         var serve = Bind<ServeOptions>(builder.Configuration, ServeOptions.SectionName);
+        var files = Bind<FileTailOptions>(builder.Configuration, FileTailOptions.SectionName);
         errors.AddRange(kafka.Validate());
         errors.AddRange(assembly.Validate());
         errors.AddRange(serve.Validate());
+        errors.AddRange(files.Validate());
         if (sinkOptions.BatchSize < 1 || sinkOptions.MaxPending < sinkOptions.BatchSize) errors.Add("Sink:BatchSize must be at least 1 and at most Sink:MaxPending");
         if (errors.Count > 0)
         {
@@ -89,6 +92,11 @@ public static class ServeCommand
         builder.Services.AddHostedService<SinkHostService>();
         builder.Services.AddSingleton<KafkaSourceService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<KafkaSourceService>());
+        if (files.Paths.Count > 0)
+        {
+            builder.Services.AddSingleton(files);
+            builder.Services.AddHostedService<FileTailService>();
+        }
         builder.WebHost.UseUrls(serve.Urls);
 
         var app = builder.Build();

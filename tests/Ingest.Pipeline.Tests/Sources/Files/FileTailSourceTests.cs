@@ -1,0 +1,54 @@
+using Ingest.GoRuntime.Analysis;
+using Ingest.GoRuntime.Model;
+using Ingest.Pipeline.Assembly;
+using Ingest.Pipeline.Model;
+using Ingest.Pipeline.Sources.Files;
+using Ingest.Pipeline.Tests.Support;
+
+namespace Ingest.Pipeline.Tests.Sources.Files;
+
+public sealed class FileTailSourceTests
+{
+    private sealed class ManualTime : TimeProvider
+    {
+        public long Now { get; set; } = 1_000_000;
+        public override long GetTimestamp() => Now;
+        public override long TimestampFrequency => 1000; // milliseconds
+    }
+
+    [Fact]
+    public void A_crash_written_in_pieces_in_cri_format_is_assembled_once_the_file_goes_quiet()
+    {
+        string dir = Directory.CreateTempSubdirectory("ingest-tail-").FullName;
+        string path = Path.Combine(dir, "shop-7f9_prod_app-1234.log");
+        string[] lines = File.ReadAllText(Path.Combine(CorpusFeed.Dir, "01-nil-pointer-dereference.txt")).TrimEnd('\n').Split('\n');
+        string Cri(string l) => $"2024-05-01T10:00:00.123456789Z stderr F {l}\n";
+        var events = new List<IndexedEvent>();
+        var time = new ManualTime();
+        var source = new FileTailSource(new FileTailOptions { Paths = [Path.Combine(dir, "*.log")] }, new AnalyzerOptions(), new AssemblerOptions(), events.Add, time: time);
+
+        File.WriteAllText(path, "2024-05-01T10:00:00.000000000Z stdout F level=info msg=start\n" + string.Concat(lines.Take(5).Select(Cri)) + "2024-05-01T10:00:00.1Z stderr F partial");
+        source.PollOnce();
+        File.AppendAllText(path, " line\n" + string.Concat(lines.Skip(5).Select(Cri)));
+        source.PollOnce();
+        Assert.DoesNotContain(events, e => e.Event is CrashEvent); // still open: the file may go on
+
+        time.Now += 5_000;
+        source.PollOnce();
+        var crash = Assert.Single(events.Select(e => e.Event).OfType<CrashEvent>());
+        Assert.Equal("example.com/shop/internal/store.(*OrderRepo).FindByID", crash.RootCause!.Function);
+        var expected = Ingest.Pipeline.Analysis.StreamAnalyzer.Analyze(Path.Combine(CorpusFeed.Dir, "01-nil-pointer-dereference.txt")).OfType<CrashEvent>().Single();
+        Assert.Equal(expected.Fingerprint, crash.Fingerprint);
+        Assert.Equal(expected.GoroutineCount, crash.GoroutineCount);
+
+        // Rotation by truncation (the file shrank): read again from the start.
+        string firstId = events.Single(e => e.Event is CrashEvent).Id;
+        File.WriteAllText(path, string.Concat(lines.Select(Cri)));
+        source.PollOnce();
+        time.Now += 5_000;
+        source.PollOnce();
+        Assert.Equal(2, events.Count(e => e.Event is CrashEvent));
+        Directory.Delete(dir, recursive: true);
+        Assert.StartsWith("crash:file:0:", firstId, StringComparison.Ordinal);
+    }
+}
