@@ -34,6 +34,8 @@ public sealed class KafkaLogSource : IDisposable
     private IProducer<byte[], byte[]>? _deadLetters;
     private volatile bool _abort;
     private bool _paused;
+    private const int HousekeepingEvery = 256;
+    private int _sinceHousekeeping;
     private long _lastStore;
 
     public KafkaLogSource(
@@ -94,9 +96,14 @@ public sealed class KafkaLogSource : IDisposable
                 }
                 if (_abort) break;
                 if (result?.Message is not null && !result.IsPartitionEOF) Handle(result);
-                _assembler.FlushExpired(CaughtUp);
-                ApplyBackpressure();
-                StoreOffsetsIfDue(force: false);
+                // Housekeeping once per batch of messages (and whenever the queue runs dry), not per message.
+                if (result is null || ++_sinceHousekeeping >= HousekeepingEvery)
+                {
+                    _sinceHousekeeping = 0;
+                    _assembler.FlushExpired(CaughtUp);
+                    ApplyBackpressure();
+                    StoreOffsetsIfDue(force: false);
+                }
             }
             if (_abort) return;
             // Graceful stop: complete open events, let the sink store them, store offsets, leave the group.
