@@ -29,6 +29,13 @@ switch (args.FirstOrDefault())
             int.Parse(args.ElementAtOrDefault(1) ?? "1000000", System.Globalization.CultureInfo.InvariantCulture),
             int.Parse(args.ElementAtOrDefault(2) ?? "10000", System.Globalization.CultureInfo.InvariantCulture),
             int.Parse(args.ElementAtOrDefault(3) ?? "32", System.Globalization.CultureInfo.InvariantCulture));
+    case "pipeline-soak":
+        // pipeline-soak LINES STREAMS PARTITIONS RATE: memory over a long run with a rate-limited producer.
+        return PipelineSoak.Run(
+            long.Parse(args.ElementAtOrDefault(1) ?? "10000000", System.Globalization.CultureInfo.InvariantCulture),
+            int.Parse(args.ElementAtOrDefault(2) ?? "10000", System.Globalization.CultureInfo.InvariantCulture),
+            int.Parse(args.ElementAtOrDefault(3) ?? "64", System.Globalization.CultureInfo.InvariantCulture),
+            int.Parse(args.ElementAtOrDefault(4) ?? "100000", System.Globalization.CultureInfo.InvariantCulture));
     case "assembly-probe":
         return AssemblyProbe.Run(300_000, 10_000);
     case "loop":
