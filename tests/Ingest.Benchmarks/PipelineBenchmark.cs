@@ -2,11 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Confluent.Kafka;
-using Ingest.GoRuntime.Analysis;
-using Ingest.Pipeline.Assembly;
-using Ingest.Pipeline.Delivery;
-using Ingest.Pipeline.Sinks;
-using Ingest.Pipeline.Sinks.Sqlite;
 using Ingest.Pipeline.Sources.Kafka;
 
 namespace Ingest.Benchmarks;
@@ -35,25 +30,12 @@ public static class PipelineBenchmark
         }
         Console.WriteLine($"bare consumer: {lines / bare.TotalSeconds:N0} lines/s ({bare.TotalSeconds:0.00} s)");
 
-        string dir = Directory.CreateTempSubdirectory("ingest-bench-").FullName;
-        using var store = new SqliteEventStore(Path.Combine(dir, "events.db"));
-        var tracker = new OffsetTracker();
-        using var metrics = new PipelineMetrics();
-        var sink = new BatchingSinkHost(store, new SinkHostOptions(), b => { foreach (var e in b) tracker.Acked(e.Stream.Topic, e.Stream.Partition, e.FirstOffset); });
-        using var stopSink = new CancellationTokenSource();
-        var sinkTask = Task.Run(() => sink.RunAsync(stopSink.Token));
-        var source = new KafkaLogSource(new KafkaSourceOptions
-        {
-            BootstrapServers = cluster.BootstrapServers,
-            GroupId = "pipeline",
-            Topics = [new TopicOptions { Name = "bench" }],
-        }, new AnalyzerOptions(), new AssemblerOptions(), sink, tracker, metrics, store);
-        using var stop = new CancellationTokenSource();
+        using var worker = new BenchWorker(cluster.BootstrapServers, "pipeline", "bench");
+        var source = worker.Source;
         long peak = 0;
-        var thread = new Thread(() => source.Run(stop.Token));
         GC.Collect();
         sw.Restart();
-        thread.Start();
+        worker.Start();
         using var proc = Process.GetCurrentProcess();
         var deadline = DateTime.UtcNow.AddMinutes(5);
         while (source.MessagesConsumed < lines)
@@ -63,8 +45,7 @@ public static class PipelineBenchmark
                 // The mock broker keeps about 5 MB / 100,000 messages per partition and drops older data:
                 // spread the lines over more partitions or streams.
                 Console.Error.WriteLine($"gave up: {source.MessagesConsumed:N0} of {lines:N0} consumed (messages evicted by the mock broker?)");
-                stop.Cancel();
-                thread.Join();
+                worker.Stop();
                 return 1;
             }
             Thread.Sleep(50);
@@ -72,23 +53,12 @@ public static class PipelineBenchmark
             peak = Math.Max(peak, proc.WorkingSet64);
         }
         var consumed = sw.Elapsed;
-        while (sink.Pending > 0) Thread.Sleep(10);
+        while (worker.Sink.Pending > 0) Thread.Sleep(10); // polling for the sink to drain
         var stored = sw.Elapsed;
-        stop.Cancel();
-        thread.Join();
-        stopSink.Cancel();
-        try
-        {
-            sinkTask.Wait();
-        }
-        catch (AggregateException)
-        {
-            // cancelled
-        }
+        worker.Stop();
         double rate = lines / consumed.TotalSeconds;
         Console.WriteLine($"pipeline: {rate:N0} lines/s consumed ({consumed.TotalSeconds:0.00} s), all events stored at {stored.TotalSeconds:0.00} s; " +
-                          $"{store.Count():N0} events; ratio to bare {rate / (lines / bare.TotalSeconds):P0}; peak working set {peak / 1e6:0} MB");
-        Directory.Delete(dir, recursive: true);
+                          $"{worker.Store.Count():N0} events; ratio to bare {rate / (lines / bare.TotalSeconds):P0}; peak working set {peak / 1e6:0} MB");
         return 0;
     }
 
@@ -104,18 +74,7 @@ public static class PipelineBenchmark
                 0 => $"gc {i / 500} @{i / 1000.0:0.000}s 2%: 0.02+1.1+0.01 ms clock, 0.1+0.2/0.3/0.1+0.04 ms cpu, 40->41->20 MB, 42 MB goal, 0 MB stacks, 0 MB globals, 4 P",
                 _ => $"time=2024-05-01T10:00:{i % 60:00}.{i % 1000:000}Z level=info msg=\"request served\" path=/orders/{rng.Next(100000)} status=200 duration_ms={rng.Next(900)} pod={key}",
             };
-            while (true)
-            {
-                try
-                {
-                    p.Produce("bench", new Message<string, byte[]> { Key = key, Value = Encoding.UTF8.GetBytes(line) });
-                    break;
-                }
-                catch (ProduceException<string, byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
-                {
-                    p.Poll(TimeSpan.FromMilliseconds(10));
-                }
-            }
+            BenchWorker.Produce(p, "bench", key, Encoding.UTF8.GetBytes(line));
         }
         p.Flush(TimeSpan.FromMinutes(5));
     }

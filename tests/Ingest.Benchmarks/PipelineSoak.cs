@@ -2,11 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Confluent.Kafka;
-using Ingest.GoRuntime.Analysis;
-using Ingest.Pipeline.Assembly;
-using Ingest.Pipeline.Delivery;
-using Ingest.Pipeline.Sinks;
-using Ingest.Pipeline.Sinks.Sqlite;
 using Ingest.Pipeline.Sources.Kafka;
 
 namespace Ingest.Benchmarks;
@@ -22,18 +17,10 @@ public static class PipelineSoak
     {
         using var cluster = new MockKafkaCluster(brokers: 1);
         cluster.CreateTopic("soak", partitions);
-        string dir = Directory.CreateTempSubdirectory("ingest-soak-").FullName;
-        using var store = new SqliteEventStore(Path.Combine(dir, "events.db"));
-        var tracker = new OffsetTracker();
-        using var metrics = new PipelineMetrics();
-        var sink = new BatchingSinkHost(store, new SinkHostOptions(), b => { foreach (var e in b) tracker.Acked(e.Stream.Topic, e.Stream.Partition, e.FirstOffset); });
-        using var stopSink = new CancellationTokenSource();
-        var sinkTask = Task.Run(() => sink.RunAsync(stopSink.Token));
-        var source = new KafkaLogSource(new KafkaSourceOptions { BootstrapServers = cluster.BootstrapServers, GroupId = "soak", Topics = [new TopicOptions { Name = "soak" }] },
-            new AnalyzerOptions(), new AssemblerOptions(), sink, tracker, metrics, store);
-        using var stop = new CancellationTokenSource();
-        var consumer = new Thread(() => source.Run(stop.Token));
-        consumer.Start();
+        using var worker = new BenchWorker(cluster.BootstrapServers, "soak", "soak");
+        var source = worker.Source;
+        var store = worker.Store;
+        worker.Start();
 
         var producer = new Thread(() =>
         {
@@ -55,18 +42,7 @@ public static class PipelineSoak
                     5 => "\t/src/main.go:12 +0x1d",
                     _ => $"time=2024-05-01T10:00:00Z level=info msg=\"request served\" path=/orders/{rng.Next(100000)} status=200 pod={key}",
                 };
-                while (true)
-                {
-                    try
-                    {
-                        p.Produce("soak", new Message<string, byte[]> { Key = key, Value = Encoding.UTF8.GetBytes(line) });
-                        break;
-                    }
-                    catch (ProduceException<string, byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
-                    {
-                        p.Poll(TimeSpan.FromMilliseconds(10));
-                    }
-                }
+                BenchWorker.Produce(p, "soak", key, Encoding.UTF8.GetBytes(line));
             }
             p.Flush(TimeSpan.FromMinutes(1));
         });
@@ -95,19 +71,10 @@ public static class PipelineSoak
             Console.WriteLine($"{clock.Elapsed.TotalSeconds,6:0}s consumed {source.MessagesConsumed,12:N0} working set {ws / 1e6,6:0} MB managed heap {heap / 1e6,5:0} MB open streams {source.OpenStreams} events {store.Count():N0}");
         }
         producer.Join();
-        stop.Cancel();
-        consumer.Join();
-        stopSink.Cancel();
-        try
-        {
-            sinkTask.Wait();
-        }
-        catch (AggregateException)
-        {
-            // cancelled
-        }
-        Console.WriteLine($"done: {lines:N0} lines in {clock.Elapsed.TotalSeconds:0} s ({lines / clock.Elapsed.TotalSeconds:N0} lines/s, rate-limited to {ratePerSecond:N0}); after the first million lines: working set {min / 1e6:0}-{max / 1e6:0} MB, managed heap {heapMin / 1e6:0}-{heapMax / 1e6:0} MB; events stored {store.Count():N0}");
-        Directory.Delete(dir, recursive: true);
+        worker.Stop();
+        Console.WriteLine($"done: {lines:N0} lines in {clock.Elapsed.TotalSeconds:0} s ({lines / clock.Elapsed.TotalSeconds:N0} lines/s, rate-limited to {ratePerSecond:N0}); after the first million lines: " +
+            (max == 0 ? "not sampled (run more than a million lines)" : $"working set {min / 1e6:0}-{max / 1e6:0} MB, managed heap {heapMin / 1e6:0}-{heapMax / 1e6:0} MB") +
+            $"; events stored {store.Count():N0}");
         return 0;
     }
 }
