@@ -1,0 +1,110 @@
+using System.Text;
+using Ingest.GoRuntime.Analysis;
+using Ingest.GoRuntime.Model;
+using Ingest.Pipeline.Assembly;
+using Ingest.Pipeline.Model;
+
+namespace Ingest.Pipeline.Tests.Assembly;
+
+public sealed class StreamAssemblerTests
+{
+    private sealed class ManualTime : TimeProvider
+    {
+        public long Now { get; set; } = 1_000_000;
+        public override long GetTimestamp() => Now;
+        public override long TimestampFrequency => 1000;
+    }
+
+    private static readonly DateTimeOffset T0 = new(2024, 5, 1, 10, 0, 0, TimeSpan.Zero);
+
+    private static LogRecord Line(string source, string text, long offset, DateTimeOffset messageTime, int partition = 0) =>
+        new(new StreamKey("logs", partition, source), Encoding.UTF8.GetBytes(text), offset, 0, messageTime, new SourceMetadata { Pod = source }, messageTime);
+
+    [Fact]
+    public void Interleaved_streams_never_mix()
+    {
+        var events = new List<IndexedEvent>();
+        var a = new StreamAssembler(new AnalyzerOptions(), new AssemblerOptions(), new ManualTime(), events.Add);
+        string[] crash = ["panic: boom", "", "goroutine 1 [running]:", "main.main()", "\t/src/main.go:3 +0x1d"];
+        string[] other = ["panic: other", "", "goroutine 9 [running]:", "main.other()", "\t/src/other.go:7 +0x1d"];
+        long offset = 0;
+        for (int i = 0; i < crash.Length; i++)
+        {
+            a.Push(Line("pod-a", crash[i], offset++, T0));
+            a.Push(Line("pod-b", other[i], offset++, T0));
+        }
+        a.FlushAll();
+        var crashes = events.Select(e => (e.Stream.Source, Crash: (CrashEvent)e.Event)).OrderBy(x => x.Source).ToList();
+        Assert.Equal(2, crashes.Count);
+        Assert.Equal(("pod-a", "boom", "main.main"), (crashes[0].Source, crashes[0].Crash.Message, crashes[0].Crash.RootCause!.Function));
+        Assert.Equal(("pod-b", "other", "main.other"), (crashes[1].Source, crashes[1].Crash.Message, crashes[1].Crash.RootCause!.Function));
+        Assert.Equal("crash:logs:0:0:0", events.Single(e => e.Stream.Source == "pod-a").Id);
+        Assert.Equal(0, events.Single(e => e.Stream.Source == "pod-a").FirstOffset);
+    }
+
+    [Fact]
+    public void A_stream_is_idle_by_its_partitions_message_clock_even_when_read_fast()
+    {
+        var events = new List<IndexedEvent>();
+        var time = new ManualTime();
+        var a = new StreamAssembler(new AnalyzerOptions(), new AssemblerOptions { IdleFlush = TimeSpan.FromSeconds(1) }, time, events.Add);
+        a.Push(Line("pod-a", "goroutine 1 [select]:", 0, T0));
+        a.Push(Line("pod-a", "main.loop()", 1, T0));
+        a.Push(Line("pod-a", "\t/src/main.go:9 +0x1", 2, T0));
+        // Another stream of the same partition, written 2 s later: pod-a's dump was over by then.
+        a.Push(Line("pod-b", "level=info msg=later", 3, T0.AddSeconds(2)));
+        time.Now += 200; // a backlog is read fast: little wall time passes
+        a.FlushExpired(caughtUp: (_, _) => false);
+        Assert.Single(events.Select(e => e.Event).OfType<GoroutineDumpEvent>());
+    }
+
+    [Fact]
+    public void A_stream_is_not_cut_while_the_consumer_stalls_behind_the_log_end()
+    {
+        var events = new List<IndexedEvent>();
+        var time = new ManualTime();
+        var a = new StreamAssembler(new AnalyzerOptions(), new AssemblerOptions { IdleFlush = TimeSpan.FromSeconds(1) }, time, events.Add);
+        a.Push(Line("pod-a", "goroutine 1 [select]:", 0, T0));
+        a.Push(Line("pod-a", "main.loop()", 1, T0));
+        time.Now += 10_000; // ten seconds of wall time, e.g. a rebalance, with more to read
+        a.FlushExpired(caughtUp: (_, _) => false);
+        Assert.Empty(events);
+        time.Now += 200; // sweeps run at most ten times per idle period
+        a.FlushExpired(caughtUp: (_, _) => true); // read to the end and still quiet: complete
+        Assert.Single(events);
+    }
+
+    [Fact]
+    public void Lines_below_a_resume_watermark_are_skipped()
+    {
+        var events = new List<IndexedEvent>();
+        var a = new StreamAssembler(new AnalyzerOptions(), new AssemblerOptions(), new ManualTime(), events.Add);
+        // pod-a's crash ending at offset 4 is already stored: re-reading from offset 2 must not start a partial one.
+        a.SetWatermarks("logs", 0, new Dictionary<string, long> { ["pod-a"] = new LogRecord(default, default, 4, 0, T0, SourceMetadata.Empty, T0).Position });
+        a.Push(Line("pod-a", "goroutine 1 [running]:", 2, T0));
+        a.Push(Line("pod-a", "main.main()", 3, T0));
+        a.Push(Line("pod-a", "\t/src/main.go:3 +0x1d", 4, T0));
+        a.Push(Line("pod-a", "panic: next", 5, T0));
+        a.FlushAll();
+        Assert.Equal(3, a.SkippedLines);
+        var crash = Assert.IsType<CrashEvent>(Assert.Single(events).Event);
+        Assert.Equal("next", crash.Message);
+    }
+
+    [Fact]
+    public void Past_the_stream_cap_the_least_recently_active_streams_are_flushed_and_dropped()
+    {
+        var events = new List<IndexedEvent>();
+        var time = new ManualTime();
+        var a = new StreamAssembler(new AnalyzerOptions(), new AssemblerOptions { MaxOpenStreams = 10 }, time, events.Add);
+        a.Push(Line("old", "goroutine 1 [select]:", 0, T0));
+        a.Push(Line("old", "main.loop()", 1, T0));
+        for (int i = 0; i < 10; i++)
+        {
+            time.Now += 10;
+            a.Push(Line($"s{i}", "level=info", 2 + i, T0));
+        }
+        Assert.True(a.OpenStreams <= 10);
+        Assert.Single(events.Select(e => e.Event).OfType<GoroutineDumpEvent>()); // "old" was completed, not dropped silently
+    }
+}
