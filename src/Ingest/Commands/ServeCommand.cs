@@ -120,6 +120,8 @@ public static class ServeCommand
 
     private static readonly JsonSerializerOptions s_json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
+    private static readonly string[] s_eventTypes = ["crash", "goroutine_dump", "gc", "gc_scavenge", "tagged_log", "leak_suspect"];
+
     public static void MapApi(WebApplication app, SqliteEventStore store)
     {
         app.MapGet("/healthz", (KafkaSourceService source, BatchingSinkHost sink) => Results.Json(new
@@ -138,7 +140,9 @@ public static class ServeCommand
         app.MapGet("/api/v1/crash-groups", (int? limit, DateTimeOffset? since) =>
             Results.Json(store.CrashGroups(since ?? DateTimeOffset.UtcNow.AddDays(-7), limit ?? 100), s_json));
         app.MapGet("/api/v1/events/{type}", (string type, int? limit, string? service, DateTimeOffset? since) =>
-            RawArray(store.Recent(type, limit ?? 50, since, service).Select(r => r.Doc)));
+            s_eventTypes.Contains(type)
+                ? RawArray(store.Recent(type, limit ?? 50, since, service).Select(r => r.Doc))
+                : Results.BadRequest(new { error = $"unknown event type; one of {string.Join(", ", s_eventTypes)}" }));
     }
 
     /// <summary>Stored documents are already JSON (escaped on write): stream them as an array without re-parsing.</summary>

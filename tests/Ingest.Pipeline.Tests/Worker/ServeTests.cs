@@ -45,6 +45,8 @@ public sealed class ServeTests
             var one = JsonDocument.Parse(Get(http, $"/api/v1/crashes/{Uri.EscapeDataString(id)}")).RootElement;
             Assert.Equal(id, one.GetProperty("id").GetString());
             Assert.Equal(HttpStatusCode.NotFound, Status(http, "/api/v1/crashes/nope"));
+            Assert.Equal(HttpStatusCode.BadRequest, Status(http, "/api/v1/events/nope"));
+            Assert.Equal(2, JsonDocument.Parse(Get(http, "/api/v1/events/crash?limit=2")).RootElement.GetArrayLength());
 
             var groups = JsonDocument.Parse(Get(http, "/api/v1/crash-groups")).RootElement;
             // 01 and the second panic of 21 are the same bug: two groups for three crashes.
