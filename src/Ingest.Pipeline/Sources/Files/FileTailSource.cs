@@ -15,8 +15,11 @@ public sealed class FileTailOptions
 
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 
-    /// <summary>Start at the end of files that exist when the worker starts (new files are read whole).</summary>
+    /// <summary>Start at the end of files that exist when the worker starts and have no saved position.</summary>
     public bool StartAtEnd { get; set; }
+
+    /// <summary>Where read positions are kept across restarts (set by the worker to its data directory).</summary>
+    public string? PositionsFile { get; set; }
 
     public List<string> Validate()
     {
@@ -37,7 +40,9 @@ public sealed class FileTailOptions
 /// Follows log files on a single host (container logs in CRI format, service logs) and feeds their lines
 /// through the same <see cref="StreamAssembler"/> as the Kafka source: one stream per file, positions are byte
 /// offsets of line starts, so document ids are stable when a file is read again. Handles rotation by
-/// truncation (the file shrinks) and new files matching the patterns. Positions live in memory.
+/// truncation (the file shrinks) and new files matching the patterns. With a positions file, the position
+/// saved for each file obeys the Kafka rule (<see cref="Delivery.OffsetTracker"/>): never past an event still
+/// being assembled or not yet stored, so a restart re-reads at most what the store may lack.
 /// </summary>
 public sealed class FileTailSource
 {
@@ -46,7 +51,11 @@ public sealed class FileTailSource
     private readonly ILogger _logger;
     private readonly StreamAssembler _assembler;
     private readonly Dictionary<string, TailState> _files = new(StringComparer.Ordinal);
+    private readonly Delivery.OffsetTracker? _tracker;
+    private readonly Dictionary<string, long> _saved;
     private bool _firstScan = true;
+    private long _lastSave;
+    private readonly TimeProvider _time;
 
     private sealed class TailState
     {
@@ -58,12 +67,24 @@ public sealed class FileTailSource
     }
 
     /// <param name="emit">Where events go (the worker passes its sink host's Enqueue).</param>
-    public FileTailSource(FileTailOptions options, AnalyzerOptions analysis, AssemblerOptions assembly, Action<IndexedEvent> emit, ILogger? logger = null, TimeProvider? time = null)
+    /// <param name="tracker">The worker's tracker, acknowledged by the sink; needed to save positions safely.</param>
+    public FileTailSource(FileTailOptions options, AnalyzerOptions analysis, AssemblerOptions assembly, Action<IndexedEvent> emit,
+        ILogger? logger = null, TimeProvider? time = null, Delivery.OffsetTracker? tracker = null)
     {
         _options = options;
         _logger = logger ?? NullLogger.Instance;
-        _assembler = new StreamAssembler(analysis, assembly, time ?? TimeProvider.System, emit);
+        _time = time ?? TimeProvider.System;
+        _tracker = tracker;
+        _saved = LoadPositions();
+        _assembler = new StreamAssembler(analysis, assembly, _time, e =>
+        {
+            _tracker?.InFlight(e.Stream.Topic, e.Stream.Partition, e.FirstOffset);
+            emit(e);
+        });
     }
+
+    /// <summary>The tracker key of a file: one "topic" per path, partition 0.</summary>
+    public static string TopicOf(string path) => "file:" + path;
 
     public long LinesRead { get; private set; }
 
@@ -75,6 +96,7 @@ public sealed class FileTailSource
             cancellationToken.WaitHandle.WaitOne(_options.PollInterval);
         }
         _assembler.FlushAll();
+        SavePositions();
     }
 
     /// <summary>One pass: discover files, read what is new, flush idle streams.</summary>
@@ -85,13 +107,59 @@ public sealed class FileTailSource
             if (!_files.TryGetValue(path, out var state))
             {
                 state = new TailState { Metadata = new SourceMetadata { Host = Environment.MachineName, Container = Path.GetFileName(path) } };
-                if (_firstScan && _options.StartAtEnd) state.Position = SafeLength(path);
+                if (_saved.TryGetValue(path, out long saved)) state.Position = saved;
+                else if (_firstScan && _options.StartAtEnd) state.Position = SafeLength(path);
                 _files[path] = state;
             }
             ReadNew(path, state);
         }
         _firstScan = false;
         _assembler.FlushExpired((_, partition) => true);
+        if (_time.GetElapsedTime(_lastSave) >= TimeSpan.FromSeconds(1))
+        {
+            _lastSave = _time.GetTimestamp();
+            SavePositions();
+        }
+    }
+
+    /// <summary>Writes, per file, the position a restart may resume from (atomically: temp file, then rename).</summary>
+    public void SavePositions()
+    {
+        if (_options.PositionsFile is null || _tracker is null) return;
+        var positions = new Dictionary<string, long>(_saved, StringComparer.Ordinal);
+        foreach (var (path, state) in _files)
+        {
+            string topic = TopicOf(path);
+            // The tracker holds the position back to the first line of any event still open or not yet stored.
+            long? safe = _tracker.SafeOffset(topic, 0, _assembler.OldestOpenOffset(topic, 0));
+            if (safe is long s) positions[path] = s;
+        }
+        try
+        {
+            string tmp = _options.PositionsFile + ".tmp";
+            File.WriteAllText(tmp, System.Text.Json.JsonSerializer.Serialize(positions));
+            File.Move(tmp, _options.PositionsFile, overwrite: true);
+        }
+        catch (IOException ex)
+        {
+            _logger.LogWarning("cannot save file positions: {Reason}", ex.Message);
+        }
+    }
+
+    private Dictionary<string, long> LoadPositions()
+    {
+        if (_options.PositionsFile is null || !File.Exists(_options.PositionsFile)) return new(StringComparer.Ordinal);
+        try
+        {
+            return System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, long>>(File.ReadAllText(_options.PositionsFile)) is { } d
+                ? new Dictionary<string, long>(d, StringComparer.Ordinal)
+                : new(StringComparer.Ordinal);
+        }
+        catch (Exception ex) when (ex is IOException or System.Text.Json.JsonException)
+        {
+            _logger.LogWarning("ignoring unreadable positions file {File}: {Reason}", _options.PositionsFile, ex.Message);
+            return new(StringComparer.Ordinal);
+        }
     }
 
     private IEnumerable<string> Discover()
@@ -130,7 +198,7 @@ public sealed class FileTailSource
             }
             f.Position = state.Position;
             var buffer = new byte[ChunkSize];
-            var key = new StreamKey("file", 0, path);
+            var key = new StreamKey(TopicOf(path), 0, path);
             int read;
             while ((read = f.Read(buffer, 0, buffer.Length)) > 0)
             {
@@ -177,6 +245,8 @@ public sealed class FileTailSource
     {
         var now = DateTimeOffset.UtcNow;
         _assembler.Push(new LogRecord(key, line, offset, 0, now, metadata, now));
+        // "Consumed through the '\n'": the tracker's next position is the next line's first byte.
+        _tracker?.Consumed(key.Topic, 0, offset + line.Length);
         LinesRead++;
     }
 

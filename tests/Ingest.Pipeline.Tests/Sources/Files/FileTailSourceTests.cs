@@ -49,6 +49,44 @@ public sealed class FileTailSourceTests
         source.PollOnce();
         Assert.Equal(2, events.Count(e => e.Event is CrashEvent));
         Directory.Delete(dir, recursive: true);
-        Assert.StartsWith("crash:file:0:", firstId, StringComparison.Ordinal);
+        Assert.StartsWith("crash:file:", firstId, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Saved_positions_resume_after_stored_events_and_before_open_ones()
+    {
+        string dir = Directory.CreateTempSubdirectory("ingest-tail-").FullName;
+        string path = Path.Combine(dir, "app.log");
+        string positions = Path.Combine(dir, "positions.json");
+        var options = new FileTailOptions { Paths = [path], PositionsFile = positions };
+        var time = new ManualTime();
+        var tracker = new Ingest.Pipeline.Delivery.OffsetTracker();
+        var stored = new List<IndexedEvent>();
+        // "Stored" at once: the sink acknowledges every event as it is emitted.
+        void Store(IndexedEvent e)
+        {
+            stored.Add(e);
+            tracker.Acked(e.Stream.Topic, e.Stream.Partition, e.FirstOffset);
+        }
+        var first = new FileTailSource(options, new AnalyzerOptions(), new AssemblerOptions(), Store, time: time, tracker: tracker);
+        File.WriteAllText(path, "panic: one\n\ngoroutine 1 [running]:\nmain.main()\n\t/src/main.go:3 +0x1d\nlevel=info msg=between\npanic: two\n\ngoroutine 1 [running]:\n");
+        first.PollOnce();
+        first.SavePositions();
+        // "one" is stored; "two" is still open: the saved position is the first byte of "panic: two".
+        Assert.Equal("one", Assert.IsType<CrashEvent>(Assert.Single(stored).Event).Message);
+        var saved = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, long>>(File.ReadAllText(positions))!;
+        Assert.Equal(File.ReadAllText(path).IndexOf("panic: two", StringComparison.Ordinal), saved[path]);
+
+        // A restart resumes there: "one" is not read again, "two" is read whole.
+        var again = new List<IndexedEvent>();
+        var second = new FileTailSource(options, new AnalyzerOptions(), new AssemblerOptions(), again.Add, time: time, tracker: new Ingest.Pipeline.Delivery.OffsetTracker());
+        File.AppendAllText(path, "main.main()\n\t/src/main.go:9 +0x1d\n");
+        second.PollOnce();
+        time.Now += 5_000;
+        second.PollOnce();
+        var crash = Assert.IsType<CrashEvent>(Assert.Single(again).Event);
+        Assert.Equal("two", crash.Message);
+        Assert.Equal(1, crash.GoroutineCount);
+        Directory.Delete(dir, recursive: true);
     }
 }
