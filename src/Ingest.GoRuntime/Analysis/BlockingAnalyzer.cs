@@ -30,8 +30,6 @@ public sealed class BlockingAnalyzer(AnalyzerOptions options, StringTable? strin
 
     private sealed record WaitGroup(int FunctionId, ulong Address, int Count, List<long> Sample, int CallerId, ulong CallerArg);
 
-    public void Observe(Goroutine g) => Observe(g.Id, g.State, _strings.Intern(g.State), g.Frames);
-
     /// <summary>Records where the goroutine waits (primitive and address) and its (function, receiver) pairs.</summary>
     public void Observe(long id, string state, int stateId, ReadOnlySpan<StackFrame> frames)
     {

@@ -269,12 +269,11 @@ public sealed partial class RuntimeOutputScanner
             return Step.Claimed;
         }
         if (GoroutineGrammar.IsRegisterLine(line)) return Step.Claimed;
-        if (CrashLines.TryParseSignalHeader(line, out var sig))
+        if (CrashLines.TryParseSignalHeader(line, out _))
         {
             // GOTRACEBACK=crash re-raises (SIGABRT) after the crash output; a second SIGQUIT is a new dump.
             if (_crash is null) return Step.NotPart;
             _crash.Preamble.Add(Ascii8.Decode(line));
-            _ = sig;
             return Step.Claimed;
         }
         if (TrySignalDetail(line)) return Step.Claimed;

@@ -75,19 +75,4 @@ internal static class Ascii8
 
     /// <summary>Decodes UTF-8; invalid sequences become U+FFFD, so garbage never throws.</summary>
     public static string Decode(ReadOnlySpan<byte> s) => s.IsEmpty ? string.Empty : Encoding.UTF8.GetString(s);
-
-    /// <summary>Splits at the first occurrence of <paramref name="separator"/>.</summary>
-    public static bool TrySplit(ReadOnlySpan<byte> s, ReadOnlySpan<byte> separator, out ReadOnlySpan<byte> left, out ReadOnlySpan<byte> right)
-    {
-        int i = s.IndexOf(separator);
-        if (i < 0)
-        {
-            left = s;
-            right = [];
-            return false;
-        }
-        left = s[..i];
-        right = s[(i + separator.Length)..];
-        return true;
-    }
 }

@@ -52,13 +52,6 @@ public sealed class StringTable
         return value;
     }
 
-    public int Intern(string s)
-    {
-        byte[] bytes = Encoding.UTF8.GetBytes(s);
-        Intern(bytes, out int id);
-        return id;
-    }
-
     private int Add(int hash, byte[] bytes, string value)
     {
         if (_count == _entries.Length) Array.Resize(ref _entries, _entries.Length * 2);

@@ -55,9 +55,6 @@ public sealed class StreamAssembler
 
     public int OpenStreams => _streams.Count;
 
-    /// <summary>Lines that were not runtime output (the caller may index them as plain logs).</summary>
-    public long PlainLines { get; private set; }
-
     /// <summary>Lines skipped because they were already processed before a restart (see <see cref="SetWatermarks"/>).</summary>
     public long SkippedLines { get; private set; }
 
@@ -80,8 +77,7 @@ public sealed class StreamAssembler
         state.LastMessageTime = record.MessageTime;
         var pk = (record.Key.Topic, record.Key.Partition);
         if (!_partitionClock.TryGetValue(pk, out var clock) || record.MessageTime > clock) _partitionClock[pk] = record.MessageTime;
-        bool claimed = state.Scanner.Push(record.Line.Span, record.Position);
-        if (!claimed) PlainLines++;
+        state.Scanner.Push(record.Line.Span, record.Position);
         // A new event started on this line: its timestamp is this line's.
         if (state.Scanner.OpenEventStart != state.SeenEventStart)
         {

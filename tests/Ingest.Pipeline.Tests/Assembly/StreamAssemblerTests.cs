@@ -4,17 +4,12 @@ using Ingest.GoRuntime.Model;
 using Ingest.Pipeline.Assembly;
 using Ingest.Pipeline.Model;
 
+using Ingest.Pipeline.Tests.Support;
+
 namespace Ingest.Pipeline.Tests.Assembly;
 
 public sealed class StreamAssemblerTests
 {
-    private sealed class ManualTime : TimeProvider
-    {
-        public long Now { get; set; } = 1_000_000;
-        public override long GetTimestamp() => Now;
-        public override long TimestampFrequency => 1000;
-    }
-
     private static readonly DateTimeOffset T0 = new(2024, 5, 1, 10, 0, 0, TimeSpan.Zero);
 
     private static LogRecord Line(string source, string text, long offset, DateTimeOffset messageTime, int partition = 0) =>

@@ -57,7 +57,6 @@ public static class GoroutineGrammar
             // gp=0x... m=N mp=0x... fields (Go 1.2x crash dumps)
             var fields = rest[..open];
             int mi = fields.IndexOf(" m="u8);
-            if (mi < 0 && fields.StartsWith("m="u8)) mi = -1;
             var mField = mi >= 0 ? fields[(mi + 3)..] : fields.StartsWith("m="u8) ? fields[2..] : [];
             if (!mField.IsEmpty)
             {
@@ -115,7 +114,7 @@ public static class GoroutineGrammar
         if (open <= 0) return false;
         var name = s[..open];
         // Function names hold no spaces; a log sentence ending in ")" must not pass.
-        if (name.IndexOfAny((byte)' ', (byte)'\t', (byte)'"') >= 0 || name[0] == '(' && name.Length < 3) return false;
+        if (name.IndexOfAny((byte)' ', (byte)'\t', (byte)'"') >= 0 ) return false;
         if (name[^1] == '.' || name[0] == '.') return false;
         fn = new FunctionLine { Function = name, Args = s[(open + 1)..^1] };
         return true;

@@ -56,7 +56,7 @@ public static class LinePrefix
         for (int k = 0; k < shape.Length; k++)
         {
             byte want = shape[k];
-            if (want == 'd' ? !Ascii8.IsDigit(s[k]) : s[k] != want && !(k == 10 && s[k] == ' ' && false)) return 0;
+            if (want == 'd' ? !Ascii8.IsDigit(s[k]) : s[k] != want) return 0;
         }
         int i = shape.Length;
         if (i < s.Length && s[i] == '.')

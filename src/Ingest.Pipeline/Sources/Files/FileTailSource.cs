@@ -62,7 +62,6 @@ public sealed class FileTailSource
         public long Position;
         public byte[] Partial = [];
         public int PartialLength;
-        public bool CaughtUp;
         public SourceMetadata Metadata = SourceMetadata.Empty;
     }
 
@@ -85,8 +84,6 @@ public sealed class FileTailSource
 
     /// <summary>The tracker key of a file: one "topic" per path, partition 0.</summary>
     public static string TopicOf(string path) => "file:" + path;
-
-    public long LinesRead { get; private set; }
 
     public void Run(CancellationToken cancellationToken)
     {
@@ -114,7 +111,7 @@ public sealed class FileTailSource
             ReadNew(path, state);
         }
         _firstScan = false;
-        _assembler.FlushExpired((_, partition) => true);
+        _assembler.FlushExpired(); // a file is always read to its end
         if (_time.GetElapsedTime(_lastSave) >= TimeSpan.FromSeconds(1))
         {
             _lastSave = _time.GetTimestamp();
@@ -233,7 +230,6 @@ public sealed class FileTailSource
                 state.PartialLength += keep;
                 state.Position += read;
             }
-            state.CaughtUp = true;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -247,7 +243,6 @@ public sealed class FileTailSource
         _assembler.Push(new LogRecord(key, line, offset, 0, now, metadata, now));
         // "Consumed through the '\n'": the tracker's next position is the next line's first byte.
         _tracker?.Consumed(key.Topic, 0, offset + line.Length);
-        LinesRead++;
     }
 
     private static long SafeLength(string path)

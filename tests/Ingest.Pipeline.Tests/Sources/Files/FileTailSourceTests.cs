@@ -9,13 +9,6 @@ namespace Ingest.Pipeline.Tests.Sources.Files;
 
 public sealed class FileTailSourceTests
 {
-    private sealed class ManualTime : TimeProvider
-    {
-        public long Now { get; set; } = 1_000_000;
-        public override long GetTimestamp() => Now;
-        public override long TimestampFrequency => 1000; // milliseconds
-    }
-
     [Fact]
     public void A_crash_written_in_pieces_in_cri_format_is_assembled_once_the_file_goes_quiet()
     {
