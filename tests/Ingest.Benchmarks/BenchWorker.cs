@@ -29,7 +29,7 @@ public sealed class BenchWorker : IDisposable
         _sinkTask = Task.Run(() => Sink.RunAsync(_stopSink.Token));
         Source = new KafkaLogSource(new KafkaSourceOptions { BootstrapServers = bootstrap, GroupId = group, Topics = [new TopicOptions { Name = topic }] },
             new AnalyzerOptions(), new AssemblerOptions(), Sink, tracker, _metrics, Store);
-        _thread = new Thread(() => Source.Run(_stop.Token));
+        _thread = new Thread(() => Source.Run(_stop.Token)) { Name = "kafka-consume" };
     }
 
     public SqliteEventStore Store { get; }
