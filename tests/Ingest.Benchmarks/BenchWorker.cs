@@ -24,7 +24,7 @@ public sealed class BenchWorker : IDisposable
         var tracker = new OffsetTracker();
         Sink = new BatchingSinkHost(Store, new SinkHostOptions(), b =>
         {
-            foreach (var e in b) tracker.Acked(e.Stream.Topic, e.Stream.Partition, e.FirstOffset);
+            foreach (var e in b) tracker.Acked(e);
         });
         _sinkTask = Task.Run(() => Sink.RunAsync(_stopSink.Token));
         Source = new KafkaLogSource(new KafkaSourceOptions { BootstrapServers = bootstrap, GroupId = group, Topics = [new TopicOptions { Name = topic }] },

@@ -8,6 +8,7 @@ public enum RuntimeEventType
     GcScavenge,
     TaggedLog,
     LeakSuspect,
+    GcAlert,
 }
 
 /// <summary>Base of everything the scanner emits. Positions are whatever the caller passed with each line (line numbers, Kafka offsets).</summary>
@@ -86,6 +87,41 @@ public sealed class GcCycleEvent : RuntimeEvent
     public override RuntimeEventType Type => RuntimeEventType.Gc;
     public required GcCycle Cycle { get; init; }
     public GcPacer? Pacer { get; init; }
+    /// <summary>Set by GC analytics, which knows the instance's previous cycles: interval, CPU fraction, rates.</summary>
+    public Ingest.GoRuntime.Analysis.Gc.GcSample? Derived { get; set; }
+    /// <summary>Set by GC analytics: what the detectors found on this cycle.</summary>
+    public IReadOnlyList<Ingest.GoRuntime.Analysis.Gc.GcAnomaly> Anomalies { get; set; } = [];
+}
+
+/// <summary>
+/// One GC anomaly episode of one instance: opened by the first anomalous cycle, updated while the anomaly
+/// persists (one document, not one per cycle), resolved by the first cycle without it or when the instance
+/// goes quiet. <see cref="RuntimeEvent.Line"/> is the position of the cycle that opened it.
+/// </summary>
+public sealed class GcAlertEvent : RuntimeEvent
+{
+    public override RuntimeEventType Type => RuntimeEventType.GcAlert;
+    public required string Service { get; init; }
+    public required string Instance { get; init; }
+    /// <summary>pause_outlier, pause_slo, pacer_overshoot, gc_thrash, heap_growth.</summary>
+    public required string Kind { get; init; }
+    /// <summary>Stable per (service, instance, kind): what Alertmanager and postmortems group by.</summary>
+    public required string Fingerprint { get; init; }
+    public required string Status { get; set; }
+    public required DateTimeOffset StartedAt { get; init; }
+    public required DateTimeOffset LastSeenAt { get; set; }
+    public DateTimeOffset? EndedAt { get; set; }
+    public required int FirstCycle { get; init; }
+    public required int LastCycle { get; set; }
+    /// <summary>Anomalous cycles in the episode.</summary>
+    public required int Cycles { get; set; }
+    public required double Value { get; set; }
+    public required double Threshold { get; set; }
+    public required double PeakValue { get; set; }
+    public required string Reason { get; set; }
+
+    public const string Firing = "firing";
+    public const string Resolved = "resolved";
 }
 
 public sealed class GcScavengeEvent : RuntimeEvent

@@ -49,6 +49,7 @@ public sealed class EventJsonWriter(FrameSemanticsOptions? semantics = null)
             case GcScavengeEvent s: WriteScavenge(w, s.Scavenge); break;
             case TaggedLogEvent t: WriteTag(w, t); break;
             case LeakSuspectEvent l: WriteLeak(w, l); break;
+            case GcAlertEvent a: WriteAlert(w, a); break;
         }
         w.WriteEndObject();
     }
@@ -61,6 +62,7 @@ public sealed class EventJsonWriter(FrameSemanticsOptions? semantics = null)
         RuntimeEventType.GcScavenge => "gc_scavenge",
         RuntimeEventType.TaggedLog => "tagged_log",
         RuntimeEventType.LeakSuspect => "leak_suspect",
+        RuntimeEventType.GcAlert => "alert",
         _ => "unknown",
     };
 
@@ -277,6 +279,49 @@ public sealed class EventJsonWriter(FrameSemanticsOptions? semantics = null)
             if (p.HeapGoalDeltaBytes is { } gd) w.WriteNumber("goal_delta_bytes", gd);
             w.WriteEndObject();
         }
+        if (g.Derived is { } derived)
+        {
+            w.WriteStartObject("derived");
+            if (derived.IntervalSeconds is { } iv) w.WriteNumber("interval_seconds", Math.Round(iv, 6));
+            if (derived.CpuFraction is { } cf) w.WriteNumber("gc_cpu_fraction", Math.Round(cf, 6));
+            if (derived.AllocRateMbPerSecond is { } ar) w.WriteNumber("alloc_rate_mb_per_second", Math.Round(ar, 3));
+            w.WriteNumber("goal_overshoot", Math.Round(derived.GoalOvershoot, 4));
+            if (derived.Goroutines is { } gr) w.WriteNumber("goroutines", gr);
+            w.WriteEndObject();
+        }
+        if (g.Anomalies.Count > 0)
+        {
+            w.WriteStartArray("anomalies");
+            foreach (var a in g.Anomalies)
+            {
+                w.WriteStartObject();
+                w.WriteString("kind", Ingest.GoRuntime.Analysis.Gc.GcAnomaly.KindName(a.Kind));
+                w.WriteNumber("value", Math.Round(a.Value, 6));
+                w.WriteNumber("threshold", Math.Round(a.Threshold, 6));
+                w.WriteString("reason", a.Reason);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+        }
+    }
+
+    private static void WriteAlert(Utf8JsonWriter w, GcAlertEvent a)
+    {
+        w.WriteString("service", a.Service);
+        w.WriteString("instance", a.Instance);
+        w.WriteString("kind", a.Kind);
+        w.WriteString("fingerprint", a.Fingerprint);
+        w.WriteString("status", a.Status);
+        w.WriteString("started_at", a.StartedAt);
+        w.WriteString("last_seen_at", a.LastSeenAt);
+        if (a.EndedAt is { } ended) w.WriteString("ended_at", ended);
+        w.WriteNumber("first_cycle", a.FirstCycle);
+        w.WriteNumber("last_cycle", a.LastCycle);
+        w.WriteNumber("cycles", a.Cycles);
+        w.WriteNumber("value", Math.Round(a.Value, 6));
+        w.WriteNumber("peak_value", Math.Round(a.PeakValue, 6));
+        w.WriteNumber("threshold", Math.Round(a.Threshold, 6));
+        w.WriteString("reason", a.Reason);
     }
 
     private static void WriteScavenge(Utf8JsonWriter w, GcScavenge s)

@@ -17,11 +17,21 @@ public sealed record IndexedEvent
     public required long FirstOffset { get; init; }
     public required DateTimeOffset Timestamp { get; init; }
     public required SourceMetadata Metadata { get; init; }
+    /// <summary>
+    /// False for documents not tied to a Kafka offset (an alert resolved because its instance went quiet):
+    /// the offset tracker neither holds nor acknowledges anything for them.
+    /// </summary>
+    public bool Tracked { get; init; } = true;
 
     /// <summary>"crash:logs:3:1024:0", or for leak suspects (one document per stream and site) a stable hash.</summary>
     public static string IdFor(RuntimeEvent e, StreamKey stream)
     {
         string type = Ingest.GoRuntime.Serialization.EventJsonWriter.TypeName(e.Type);
+        if (e is GcAlertEvent alert)
+        {
+            // One document per episode: where it opened, and which detector.
+            return $"{type}:{stream.Topic}:{stream.Partition}:{LogRecord.OffsetOf(e.Line)}:{LogRecord.LineIndexOf(e.Line)}:{alert.Kind}";
+        }
         if (e is LeakSuspectEvent leak)
         {
             byte[] h = SHA256.HashData(Encoding.UTF8.GetBytes($"{stream}|{leak.CreatedBy}|{leak.TopFunction}"));

@@ -24,6 +24,12 @@ public sealed record SourceMetadata
     public string? SpanId { get; init; }
     public string? ServiceVersion { get; init; }
 
+    /// <summary>The service as users name it: what the shipper says, else the container's name.</summary>
+    public string? ServiceName => Service ?? Container;
+
+    /// <summary>What the store, metrics and API call a service nobody named (a raw topic without headers).</summary>
+    public const string UnknownService = "unknown";
+
     private string? _identity;
 
     /// <summary>The stream identity used for reassembly; distinct pods and stdout/stderr never mix.</summary>

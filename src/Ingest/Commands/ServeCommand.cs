@@ -1,6 +1,10 @@
 using System.CommandLine;
 using System.Text.Json;
 using Ingest.GoRuntime.Analysis;
+using Ingest.GoRuntime.Analysis.Gc;
+using Ingest.GoRuntime.Model;
+using Ingest.Pipeline.Alerting;
+using Ingest.Pipeline.Analysis;
 using Ingest.Hosting;
 using Ingest.Pipeline.Assembly;
 using Ingest.Pipeline.Delivery;
@@ -53,6 +57,10 @@ public static class ServeCommand
         var sinkOptions = Bind<SinkHostOptions>(builder.Configuration, SinkHostOptions.SectionName);
         var serve = Bind<ServeOptions>(builder.Configuration, ServeOptions.SectionName);
         var files = Bind<FileTailOptions>(builder.Configuration, FileTailOptions.SectionName);
+        var gcOptions = Bind<GcAnalyticsOptions>(builder.Configuration, GcAnalyticsOptions.SectionName);
+        var alerting = Bind<AlertingOptions>(builder.Configuration, AlertingOptions.SectionName);
+        errors.AddRange(gcOptions.Validate());
+        errors.AddRange(alerting.Validate());
         errors.AddRange(kafka.Validate());
         errors.AddRange(assembly.Validate());
         errors.AddRange(serve.Validate());
@@ -84,9 +92,22 @@ public static class ServeCommand
         var tracker = new OffsetTracker();
         builder.Services.AddSingleton(analysis).AddSingleton(kafka).AddSingleton(assembly).AddSingleton(sinkOptions).AddSingleton(serve);
         builder.Services.AddSingleton(store).AddSingleton(tracker).AddSingleton<PipelineMetrics>();
+        builder.Services.AddSingleton(gcOptions).AddSingleton(alerting);
+        if (!string.IsNullOrWhiteSpace(alerting.AlertmanagerUrl))
+        {
+            builder.Services.AddSingleton(sp => new AlertmanagerPublisher(alerting, logger: sp.GetRequiredService<ILogger<AlertmanagerPublisher>>()));
+            builder.Services.AddHostedService<AlertmanagerService>();
+        }
+        builder.Services.AddSingleton(sp =>
+        {
+            var gc = new GcAnalytics(gcOptions, sp.GetService<AlertmanagerPublisher>() is { } p ? [p] : []);
+            // Alerts left firing by the previous run are continued (same document) or resolved by this one.
+            gc.Resume(store.OpenAlerts());
+            return gc;
+        });
         builder.Services.AddSingleton(sp => new BatchingSinkHost(store, sinkOptions, batch =>
         {
-            foreach (var e in batch) tracker.Acked(e.Stream.Topic, e.Stream.Partition, e.FirstOffset);
+            foreach (var e in batch) tracker.Acked(e);
         }, sp.GetRequiredService<ILogger<BatchingSinkHost>>()));
         // Stopped in reverse order: the source flushes into a sink that is still running.
         builder.Services.AddHostedService<SinkHostService>();
@@ -120,7 +141,8 @@ public static class ServeCommand
 
     private static readonly JsonSerializerOptions s_json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
-    private static readonly string[] s_eventTypes = ["crash", "goroutine_dump", "gc", "gc_scavenge", "tagged_log", "leak_suspect"];
+    private static readonly string[] s_eventTypes = ["crash", "goroutine_dump", "gc", "gc_scavenge", "tagged_log", "leak_suspect", "alert"];
+    private static readonly string[] s_alertStatuses = [GcAlertEvent.Firing, GcAlertEvent.Resolved];
 
     public static void MapApi(WebApplication app, SqliteEventStore store)
     {
@@ -139,6 +161,31 @@ public static class ServeCommand
             store.ById(id) is { Type: "crash" } row ? Results.Text(row.Doc, "application/json") : Results.NotFound());
         app.MapGet("/api/v1/crash-groups", (int? limit, DateTimeOffset? since) =>
             Results.Json(store.CrashGroups(since ?? DateTimeOffset.UtcNow.AddDays(-7), limit ?? 100), s_json));
+        app.MapGet("/api/v1/alerts", (string? status, string? service, int? limit) =>
+            status is null || s_alertStatuses.Contains(status)
+                ? RawArray(store.Alerts(status, service, limit ?? 100).Select(r => r.Doc))
+                : Results.BadRequest(new { error = $"unknown status; one of {string.Join(", ", s_alertStatuses)}" }));
+        app.MapGet("/api/v1/gc/cycles", (string? service, DateTimeOffset? from, DateTimeOffset? to, int? limit) =>
+        {
+            var end = to ?? DateTimeOffset.UtcNow;
+            var start = from ?? end.AddHours(-1);
+            if (start > end) return Results.BadRequest(new { error = "from must not be after to" });
+            return RawArray(store.Range("gc", start, end, limit ?? 2000, service).Select(r => r.Doc));
+        });
+        app.MapGet("/api/v1/gc/services", (GcAnalytics gc) => Results.Json(gc.Services(), s_json));
+        app.MapGet("/api/v1/gc/impact", (string? service, GcAnalytics gc) =>
+        {
+            if (string.IsNullOrWhiteSpace(service)) return Results.BadRequest(new { error = "service is required (GET /api/v1/gc/services lists them)" });
+            var table = gc.Impact(service);
+            return Results.Json(new
+            {
+                service,
+                samples = table.Samples,
+                r_squared = table.RSquared,
+                method = "standardised OLS of the stop-the-world pause on the factors over the service's recent cycles",
+                factors = table.Factors.Select(f => new { factor = f.Factor, beta = f.Beta, note = f.Note }),
+            }, s_json);
+        });
         app.MapGet("/api/v1/events/{type}", (string type, int? limit, string? service, DateTimeOffset? since) =>
             s_eventTypes.Contains(type)
                 ? RawArray(store.Recent(type, limit ?? 50, since, service).Select(r => r.Doc))

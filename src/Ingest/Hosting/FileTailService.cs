@@ -9,7 +9,7 @@ namespace Ingest.Hosting;
 
 /// <summary>Follows the configured log files (Files:Paths) on its own thread, into the same sink as Kafka.</summary>
 public sealed class FileTailService(FileTailOptions options, AnalyzerOptions analysis, AssemblerOptions assembly, BatchingSinkHost sink,
-    Ingest.Pipeline.Delivery.OffsetTracker tracker, ServeOptions serve, ILogger<FileTailSource> logger)
+    Ingest.Pipeline.Delivery.OffsetTracker tracker, ServeOptions serve, Ingest.Pipeline.Analysis.GcAnalytics stage, ILogger<FileTailSource> logger)
     : IHostedService, IDisposable
 {
     private readonly CancellationTokenSource _stop = new();
@@ -18,7 +18,7 @@ public sealed class FileTailService(FileTailOptions options, AnalyzerOptions ana
     public Task StartAsync(CancellationToken cancellationToken)
     {
         options.PositionsFile ??= Path.Combine(Path.GetFullPath(serve.DataDirectory), "file-positions.json");
-        var source = new FileTailSource(options, analysis, assembly, sink.Enqueue, logger, tracker: tracker);
+        var source = new FileTailSource(options, analysis, assembly, sink.Enqueue, logger, tracker: tracker, stage: stage);
         _thread = new Thread(() => source.Run(_stop.Token)) { IsBackground = true, Name = "file-tail" };
         _thread.Start();
         return Task.CompletedTask;

@@ -1,4 +1,6 @@
 using Ingest.GoRuntime.Analysis;
+using Ingest.Pipeline.Alerting;
+using Ingest.Pipeline.Analysis;
 using Ingest.Pipeline.Assembly;
 using Ingest.Pipeline.Delivery;
 using Ingest.Pipeline.Sinks;
@@ -45,13 +47,14 @@ public sealed class KafkaSourceService : IHostedService, IDisposable
         OffsetTracker tracker,
         PipelineMetrics metrics,
         SqliteEventStore store,
+        GcAnalytics stage,
         ILogger<KafkaSourceService> logger,
         ILoggerFactory loggers,
         IHostApplicationLifetime lifetime)
     {
         _logger = logger;
         _lifetime = lifetime;
-        _source = new KafkaLogSource(kafka, analysis, assembly, sink, tracker, metrics, store, loggers.CreateLogger<KafkaLogSource>());
+        _source = new KafkaLogSource(kafka, analysis, assembly, sink, tracker, metrics, store, loggers.CreateLogger<KafkaLogSource>(), stage: stage);
         metrics.ObserveGauges(() => _source.OpenStreams, () => sink.Pending, () => _source.Paused ? 1 : 0);
     }
 
@@ -87,4 +90,10 @@ public sealed class KafkaSourceService : IHostedService, IDisposable
         _source.Dispose();
         _stop.Dispose();
     }
+}
+
+/// <summary>Pushes alert changes to Alertmanager (registered only when Alerting:AlertmanagerUrl is set).</summary>
+public sealed class AlertmanagerService(AlertmanagerPublisher publisher) : BackgroundService
+{
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => publisher.RunAsync(stoppingToken);
 }

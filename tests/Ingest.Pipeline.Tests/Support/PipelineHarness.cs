@@ -1,5 +1,6 @@
 using Confluent.Kafka;
 using Ingest.GoRuntime.Analysis;
+using Ingest.Pipeline.Analysis;
 using Ingest.Pipeline.Assembly;
 using Ingest.Pipeline.Delivery;
 using Ingest.Pipeline.Model;
@@ -51,7 +52,7 @@ public sealed class PipelineHarness : IDisposable
         if (error is not null) throw new InvalidOperationException("produce failed: " + error);
     }
 
-    public Worker StartWorker(string group, IEnumerable<TopicOptions>? topics = null, SinkHostOptions? sink = null, IEventSink? sinkOverride = null)
+    public Worker StartWorker(string group, IEnumerable<TopicOptions>? topics = null, SinkHostOptions? sink = null, IEventSink? sinkOverride = null, IEventStage? stage = null)
     {
         var options = new KafkaSourceOptions
         {
@@ -68,7 +69,7 @@ public sealed class PipelineHarness : IDisposable
                 ["topic.metadata.refresh.interval.ms"] = "1000",
             },
         };
-        var worker = new Worker(options, sinkOverride ?? Store, sink ?? new SinkHostOptions { BatchDelay = TimeSpan.FromMilliseconds(20) }, Store);
+        var worker = new Worker(options, sinkOverride ?? Store, sink ?? new SinkHostOptions { BatchDelay = TimeSpan.FromMilliseconds(20) }, Store, stage);
         _workers.Add(worker);
         return worker;
     }
@@ -96,15 +97,15 @@ public sealed class PipelineHarness : IDisposable
         private readonly Task _sinkTask;
         private Exception? _error;
 
-        internal Worker(KafkaSourceOptions options, IEventSink sink, SinkHostOptions sinkOptions, IResumeWatermarks watermarks)
+        internal Worker(KafkaSourceOptions options, IEventSink sink, SinkHostOptions sinkOptions, IResumeWatermarks watermarks, IEventStage? stage)
         {
             Tracker = new OffsetTracker();
             Metrics = new PipelineMetrics();
             Sink = new BatchingSinkHost(sink, sinkOptions, batch =>
             {
-                foreach (var e in batch) Tracker.Acked(e.Stream.Topic, e.Stream.Partition, e.FirstOffset);
+                foreach (var e in batch) Tracker.Acked(e);
             });
-            Source = new KafkaLogSource(options, new AnalyzerOptions(), new AssemblerOptions { IdleFlush = TimeSpan.FromSeconds(2) }, Sink, Tracker, Metrics, watermarks);
+            Source = new KafkaLogSource(options, new AnalyzerOptions(), new AssemblerOptions { IdleFlush = TimeSpan.FromSeconds(2) }, Sink, Tracker, Metrics, watermarks, stage: stage);
             _sinkTask = Task.Run(() => Sink.RunAsync(_sinkStop.Token));
             _thread = new Thread(() =>
             {

@@ -30,7 +30,7 @@ public sealed class ServeTests
         try
         {
             Wait.Until(() => bootstrap is not null, TimeSpan.FromSeconds(60), "serve started");
-            string[] files = [Path.Combine(CorpusFeed.Dir, "01-nil-pointer-dereference.txt"), Path.Combine(CorpusFeed.Dir, "21-http-panic-serving.txt")];
+            string[] files = [Path.Combine(CorpusFeed.Dir, "01-nil-pointer-dereference.txt"), Path.Combine(CorpusFeed.Dir, "21-http-panic-serving.txt"), Path.Combine(CorpusFeed.Dir, "31-gctrace.txt")];
             Assert.Equal(0, ReplayCommand.Run(files, "logs", bootstrap!, null, TextWriter.Null));
 
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
@@ -55,8 +55,32 @@ public sealed class ServeTests
 
             var health = JsonDocument.Parse(Get(http, "/healthz")).RootElement;
             Assert.Equal("ok", health.GetProperty("status").GetString());
+            // GC: the real gctrace stream (no service header: "unknown") as a series, its impact table, no alerts.
+            JsonElement cycles = default;
+            Wait.Until(() =>
+            {
+                cycles = JsonDocument.Parse(Get(http, "/api/v1/gc/cycles?service=unknown&from=2000-01-01T00:00:00Z")).RootElement;
+                return cycles.GetArrayLength() == 135;
+            }, TimeSpan.FromSeconds(60), "135 gc cycles in the API", () => $"{cycles.GetArrayLength()}");
+            Assert.True(cycles[1].GetProperty("event").GetProperty("derived").GetProperty("interval_seconds").GetDouble() > 0);
+            var impact = JsonDocument.Parse(Get(http, "/api/v1/gc/impact?service=unknown")).RootElement;
+            Assert.Equal(134, impact.GetProperty("samples").GetInt32());
+            Assert.Equal(5, impact.GetProperty("factors").GetArrayLength());
+            Assert.Equal(HttpStatusCode.BadRequest, Status(http, "/api/v1/gc/impact"));
+            Assert.Equal(0, JsonDocument.Parse(Get(http, "/api/v1/alerts?status=firing")).RootElement.GetArrayLength());
+            Assert.Equal(HttpStatusCode.BadRequest, Status(http, "/api/v1/alerts?status=bogus"));
+
             string metrics = Get(http, "/metrics");
             Assert.True(metrics.Contains("ingest_messages_consumed_total", StringComparison.Ordinal), string.Join("\n", metrics.Split("\n").Where(l => l.Contains("ingest", StringComparison.Ordinal))));
+            Assert.Contains("ingest_gc_pause_seconds_bucket{service=\"unknown\",le=", metrics, StringComparison.Ordinal);
+            Assert.Contains("ingest_crashes_total{service=\"unknown\",category=\"nil_pointer_dereference\"}", metrics, StringComparison.Ordinal);
+            Assert.Contains("ingest_consumer_lag_messages{topic=\"logs\",partition=", metrics, StringComparison.Ordinal);
+            // Every metric the Helm chart's PrometheusRule alerts on is one this worker exports.
+            string rules = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Helm", "prometheusrule.yaml"));
+            var referenced = System.Text.RegularExpressions.Regex.Matches(rules, @"\bingest_[a-z_]+").Select(m => m.Value)
+                .Select(n => n.EndsWith("_bucket", StringComparison.Ordinal) ? n[..^"_bucket".Length] : n).Distinct().ToList();
+            Assert.True(referenced.Count >= 6, string.Join(", ", referenced));
+            Assert.All(referenced, name => Assert.Contains($"# TYPE {name} ", metrics, StringComparison.Ordinal));
         }
         finally
         {

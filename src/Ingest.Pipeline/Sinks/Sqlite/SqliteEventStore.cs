@@ -64,7 +64,8 @@ public sealed class SqliteEventStore : IEventSink, IResumeWatermarks, IDisposabl
             insert.CommandText = """
                 INSERT INTO events(id, type, ts, topic, partition, offset, end_pos, source, service, host, fingerprint, category, message, doc)
                 VALUES ($id, $type, $ts, $topic, $partition, $offset, $end_pos, $source, $service, $host, $fingerprint, $category, $message, $doc)
-                ON CONFLICT(id) DO UPDATE SET doc = excluded.doc, ts = excluded.ts, end_pos = excluded.end_pos WHERE excluded.type = 'leak_suspect'
+                ON CONFLICT(id) DO UPDATE SET doc = excluded.doc, ts = excluded.ts, end_pos = excluded.end_pos
+                  WHERE excluded.type = 'leak_suspect' OR (excluded.type = 'alert' AND excluded.ts >= events.ts)
                 """;
             var p = new Dictionary<string, SqliteParameter>();
             foreach (string name in new[] { "$id", "$type", "$ts", "$topic", "$partition", "$offset", "$end_pos", "$source", "$service", "$host", "$fingerprint", "$category", "$message", "$doc" })
@@ -75,6 +76,7 @@ public sealed class SqliteEventStore : IEventSink, IResumeWatermarks, IDisposabl
             foreach (var e in batch)
             {
                 var crash = e.Event as CrashEvent;
+                var alert = e.Event as GcAlertEvent;
                 p["$id"].Value = e.Id;
                 p["$type"].Value = Ingest.GoRuntime.Serialization.EventJsonWriter.TypeName(e.Event.Type);
                 p["$ts"].Value = e.Timestamp.ToUnixTimeMilliseconds();
@@ -83,10 +85,10 @@ public sealed class SqliteEventStore : IEventSink, IResumeWatermarks, IDisposabl
                 p["$offset"].Value = e.FirstOffset;
                 p["$end_pos"].Value = e.Event.EndLine;
                 p["$source"].Value = e.Stream.Source;
-                p["$service"].Value = (object?)e.Metadata.Service ?? DBNull.Value;
+                p["$service"].Value = alert?.Service ?? e.Metadata.ServiceName ?? SourceMetadata.UnknownService;
                 p["$host"].Value = (object?)(e.Metadata.Host ?? e.Metadata.Pod) ?? DBNull.Value;
-                p["$fingerprint"].Value = (object?)crash?.Fingerprint ?? DBNull.Value;
-                p["$category"].Value = (object?)crash?.Category ?? DBNull.Value;
+                p["$fingerprint"].Value = (object?)crash?.Fingerprint ?? alert?.Fingerprint ?? (object)DBNull.Value;
+                p["$category"].Value = (object?)crash?.Category ?? alert?.Kind ?? (object)DBNull.Value;
                 p["$message"].Value = (object?)crash?.Message ?? DBNull.Value;
                 p["$doc"].Value = Encoding.UTF8.GetString(_documents.Serialize(e));
                 insert.ExecuteNonQuery();
@@ -110,6 +112,36 @@ public sealed class SqliteEventStore : IEventSink, IResumeWatermarks, IDisposabl
         cmd.CommandText = "SELECT id, type, ts, doc FROM events WHERE type = $type AND ts >= $since AND ($service IS NULL OR service = $service) ORDER BY ts DESC, id DESC LIMIT $limit";
         cmd.Parameters.AddWithValue("$type", type);
         cmd.Parameters.AddWithValue("$since", (since ?? DateTimeOffset.MinValue.AddYears(1)).ToUnixTimeMilliseconds());
+        cmd.Parameters.AddWithValue("$service", (object?)service ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("$limit", Math.Clamp(limit, 1, 1000));
+        return ReadRows(cmd);
+    }
+
+    /// <summary>Events of one type in a time range, oldest first (series for charts), optionally of one service.</summary>
+    public List<EventRow> Range(string type, DateTimeOffset from, DateTimeOffset to, int limit, string? service = null)
+    {
+        using var c = Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT id, type, ts, doc FROM events WHERE type = $type AND ts >= $from AND ts <= $to AND ($service IS NULL OR service = $service) ORDER BY ts, id LIMIT $limit";
+        cmd.Parameters.AddWithValue("$type", type);
+        cmd.Parameters.AddWithValue("$from", from.ToUnixTimeMilliseconds());
+        cmd.Parameters.AddWithValue("$to", to.ToUnixTimeMilliseconds());
+        cmd.Parameters.AddWithValue("$service", (object?)service ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("$limit", Math.Clamp(limit, 1, 10_000));
+        return ReadRows(cmd);
+    }
+
+    /// <summary>Alert documents, newest first, optionally only those with a status (firing, resolved).</summary>
+    public List<EventRow> Alerts(string? status, string? service, int limit)
+    {
+        using var c = Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = """
+            SELECT id, type, ts, doc FROM events
+            WHERE type = 'alert' AND ($status IS NULL OR json_extract(doc, '$.event.status') = $status) AND ($service IS NULL OR service = $service)
+            ORDER BY ts DESC, id DESC LIMIT $limit
+            """;
+        cmd.Parameters.AddWithValue("$status", (object?)status ?? DBNull.Value);
         cmd.Parameters.AddWithValue("$service", (object?)service ?? DBNull.Value);
         cmd.Parameters.AddWithValue("$limit", Math.Clamp(limit, 1, 1000));
         return ReadRows(cmd);
@@ -168,6 +200,48 @@ public sealed class SqliteEventStore : IEventSink, IResumeWatermarks, IDisposabl
         var result = new Dictionary<string, long>(StringComparer.Ordinal);
         using var r = cmd.ExecuteReader();
         while (r.Read()) result[r.GetString(0)] = r.GetInt64(1);
+        return result;
+    }
+
+    /// <summary>Alerts a previous run left firing, with where they came from, so this run continues or resolves them.</summary>
+    public List<(GcAlertEvent Alert, IndexedEvent Origin)> OpenAlerts()
+    {
+        var result = new List<(GcAlertEvent, IndexedEvent)>();
+        foreach (var row in Alerts(GcAlertEvent.Firing, null, 1000))
+        {
+            using var json = System.Text.Json.JsonDocument.Parse(row.Doc);
+            var d = json.RootElement;
+            var ev = d.GetProperty("event");
+            string? Str(System.Text.Json.JsonElement el, string name) => el.TryGetProperty(name, out var v) && v.ValueKind == System.Text.Json.JsonValueKind.String ? v.GetString() : null;
+            long offset = ev.GetProperty("offset").GetInt64();
+            int lineIndex = ev.GetProperty("line_index").GetInt32();
+            var stream = new StreamKey(Str(d, "topic")!, d.GetProperty("partition").GetInt32(), Str(d, "source")!);
+            var alert = new GcAlertEvent
+            {
+                Stream = Str(ev, "stream") ?? stream.Source,
+                Line = offset * LogRecord.MaxLinesPerMessage + lineIndex,
+                EndLine = ev.GetProperty("end_offset").GetInt64() * LogRecord.MaxLinesPerMessage,
+                Service = Str(ev, "service")!,
+                Instance = Str(ev, "instance")!,
+                Kind = Str(ev, "kind")!,
+                Fingerprint = Str(ev, "fingerprint")!,
+                Status = GcAlertEvent.Firing,
+                StartedAt = ev.GetProperty("started_at").GetDateTimeOffset(),
+                LastSeenAt = ev.GetProperty("last_seen_at").GetDateTimeOffset(),
+                FirstCycle = ev.GetProperty("first_cycle").GetInt32(),
+                LastCycle = ev.GetProperty("last_cycle").GetInt32(),
+                Cycles = ev.GetProperty("cycles").GetInt32(),
+                Value = ev.GetProperty("value").GetDouble(),
+                Threshold = ev.GetProperty("threshold").GetDouble(),
+                PeakValue = ev.GetProperty("peak_value").GetDouble(),
+                Reason = Str(ev, "reason") ?? string.Empty,
+            };
+            var metadata = new SourceMetadata
+            {
+                Service = Str(d, "service"), Host = Str(d, "host"), Pod = Str(d, "pod"), Namespace = Str(d, "namespace"), Container = Str(d, "container"),
+            };
+            result.Add((alert, new IndexedEvent { Id = row.Id, Event = alert, Stream = stream, FirstOffset = offset, Timestamp = row.Timestamp, Metadata = metadata }));
+        }
         return result;
     }
 

@@ -68,18 +68,19 @@ public sealed class FileTailSource
     /// <param name="emit">Where events go (the worker passes its sink host's Enqueue).</param>
     /// <param name="tracker">The worker's tracker, acknowledged by the sink; needed to save positions safely.</param>
     public FileTailSource(FileTailOptions options, AnalyzerOptions analysis, AssemblerOptions assembly, Action<IndexedEvent> emit,
-        ILogger? logger = null, TimeProvider? time = null, Delivery.OffsetTracker? tracker = null)
+        ILogger? logger = null, TimeProvider? time = null, Delivery.OffsetTracker? tracker = null, Analysis.IEventStage? stage = null)
     {
         _options = options;
         _logger = logger ?? NullLogger.Instance;
         _time = time ?? TimeProvider.System;
         _tracker = tracker;
         _saved = LoadPositions();
-        _assembler = new StreamAssembler(analysis, assembly, _time, e =>
+        void Forward(IndexedEvent e)
         {
             _tracker?.InFlight(e.Stream.Topic, e.Stream.Partition, e.FirstOffset);
             emit(e);
-        });
+        }
+        _assembler = new StreamAssembler(analysis, assembly, _time, stage is null ? Forward : e => stage.Process(e, Forward));
     }
 
     /// <summary>The tracker key of a file: one "topic" per path, partition 0.</summary>

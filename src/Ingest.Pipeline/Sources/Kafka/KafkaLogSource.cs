@@ -3,6 +3,7 @@ using System.Runtime.ExceptionServices;
 using System.Text;
 using Confluent.Kafka;
 using Ingest.GoRuntime.Analysis;
+using Ingest.Pipeline.Analysis;
 using Ingest.Pipeline.Assembly;
 using Ingest.Pipeline.Delivery;
 using Ingest.Pipeline.Model;
@@ -29,6 +30,7 @@ public sealed class KafkaLogSource : IDisposable
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly IResumeWatermarks? _watermarks;
+    private readonly IEventStage? _stage;
     private readonly StreamAssembler _assembler;
     private readonly Dictionary<string, MessageDecoder> _decoders;
     private readonly List<DecodedLine> _lines = [];
@@ -47,8 +49,10 @@ public sealed class KafkaLogSource : IDisposable
         PipelineMetrics metrics,
         IResumeWatermarks? watermarks = null,
         ILogger? logger = null,
-        TimeProvider? time = null)
+        TimeProvider? time = null,
+        IEventStage? stage = null)
     {
+        _stage = stage;
         _watermarks = watermarks;
         _options = options;
         _sink = sink;
@@ -186,6 +190,7 @@ public sealed class KafkaLogSource : IDisposable
                 for (int i = 0; i < messages.Count && !_abort; i++) Handle(messages[i]);
                 // Housekeeping once per batch (and whenever the queue ran dry), not per message.
                 _assembler.FlushExpired(CaughtUp);
+                _stage?.Tick(_time.GetUtcNow(), _sink.Enqueue);
                 ApplyBackpressure();
                 StoreOffsetsIfDue(force: false);
             }
@@ -281,6 +286,14 @@ public sealed class KafkaLogSource : IDisposable
 
     private void Emit(IndexedEvent e)
     {
+        if (_stage is null) Forward(e);
+        else _stage.Process(e, _forward ??= Forward);
+    }
+
+    private Action<IndexedEvent>? _forward;
+
+    private void Forward(IndexedEvent e)
+    {
         _tracker.InFlight(e.Stream.Topic, e.Stream.Partition, e.FirstOffset);
         _metrics.Event(Ingest.GoRuntime.Serialization.EventJsonWriter.TypeName(e.Event.Type));
         _sink.Enqueue(e);
@@ -351,7 +364,20 @@ public sealed class KafkaLogSource : IDisposable
         _metrics.Lines(_unreportedLines);
         _unreportedMessages = _unreportedLines = 0;
         var consumer = _consumer!;
-        foreach (var tp in consumer.Assignment) Store(consumer, tp);
+        foreach (var tp in consumer.Assignment)
+        {
+            Store(consumer, tp);
+            ReportLag(consumer, tp);
+        }
+    }
+
+    private void ReportLag(IConsumer<byte[], byte[]> consumer, TopicPartition tp)
+    {
+        // librdkafka's cached high watermark (updated by fetch responses): no broker round trip.
+        var marks = consumer.GetWatermarkOffsets(tp);
+        var position = consumer.Position(tp);
+        if (marks.High == Offset.Unset || position == Offset.Unset) return;
+        _metrics.Lag(tp.Topic, tp.Partition.Value, marks.High.Value - position.Value);
     }
 
     private void Store(IConsumer<byte[], byte[]> consumer, TopicPartition tp)
@@ -413,7 +439,11 @@ public sealed class KafkaLogSource : IDisposable
                 }
             }
         }
-        foreach (var (topic, partition) in tps) _tracker.Forget(topic, partition);
+        foreach (var (topic, partition) in tps)
+        {
+            _tracker.Forget(topic, partition);
+            _metrics.ForgetLag(topic, partition);
+        }
     }
 
     public void Dispose()

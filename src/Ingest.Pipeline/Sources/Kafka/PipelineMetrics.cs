@@ -16,6 +16,8 @@ public sealed class PipelineMetrics : IDisposable
     private static readonly Gauge s_openStreams = Metrics.CreateGauge("ingest_open_streams", "Streams being reassembled.");
     private static readonly Gauge s_sinkPending = Metrics.CreateGauge("ingest_sink_pending", "Events queued for the sink.");
     private static readonly Gauge s_paused = Metrics.CreateGauge("ingest_consumer_paused", "1 while consumption is paused.");
+    private static readonly Gauge s_lag = Metrics.CreateGauge("ingest_consumer_lag_messages",
+        "Messages of an assigned partition not yet consumed (high watermark minus position).", "topic", "partition");
 
     private Func<int>? _openStreams;
     private Func<int>? _sinkPending;
@@ -28,6 +30,13 @@ public sealed class PipelineMetrics : IDisposable
     public void Event(string type) => s_events.WithLabels(type).Inc();
     public void DeadLetter() => s_deadLetters.Inc();
     public void Paused() => s_pauses.Inc();
+
+    public void Lag(string topic, int partition, long lag) =>
+        s_lag.WithLabels(topic, partition.ToString(System.Globalization.CultureInfo.InvariantCulture)).Set(Math.Max(0, lag));
+
+    /// <summary>A revoked partition's series goes with it (its new owner reports it).</summary>
+    public void ForgetLag(string topic, int partition) =>
+        s_lag.RemoveLabelled(topic, partition.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     public void ObserveGauges(Func<int> openStreams, Func<int> sinkPending, Func<int> paused)
     {
