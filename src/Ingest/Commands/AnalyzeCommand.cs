@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Text.Json;
 using Ingest.GoRuntime.Analysis;
+using Ingest.GoRuntime.Analysis.Gc;
+using Microsoft.Extensions.Configuration;
 using Ingest.GoRuntime.Model;
 using Ingest.GoRuntime.Serialization;
 using Ingest.Pipeline.Analysis;
@@ -33,9 +35,13 @@ public static class AnalyzeCommand
         cmd.SetAction(parse =>
         {
             AnalyzerOptions options;
+            var gcOptions = new GcAnalyticsOptions();
             try
             {
-                options = IngestConfiguration.BindAnalysis(IngestConfiguration.Build(parse.GetValue(config)), out var errors);
+                var configuration = IngestConfiguration.Build(parse.GetValue(config));
+                options = IngestConfiguration.BindAnalysis(configuration, out var errors);
+                configuration.GetSection(GcAnalyticsOptions.SectionName).Bind(gcOptions);
+                errors.AddRange(gcOptions.Validate());
                 if (errors.Count > 0)
                 {
                     Console.Error.WriteLine("ingest analyze: invalid configuration: " + string.Join("; ", errors));
@@ -48,7 +54,7 @@ public static class AnalyzeCommand
                 return ExitBadInput;
             }
             foreach (string m in parse.GetValue(modules) ?? []) options.Modules.Add(m);
-            return Run(parse.GetValue(files) ?? [], parse.GetValue(json), options, parse.GetValue(noRaw), Console.OpenStandardInput, Console.OpenStandardOutput(), Console.Error);
+            return Run(parse.GetValue(files) ?? [], parse.GetValue(json), options, parse.GetValue(noRaw), Console.OpenStandardInput, Console.OpenStandardOutput(), Console.Error, gcOptions);
         });
         return cmd;
     }
@@ -56,7 +62,8 @@ public static class AnalyzeCommand
     public static int Run(string[] inputs, bool json, string[] modules, bool noRaw, Func<Stream> stdin, Stream stdout, TextWriter stderr) =>
         Run(inputs, json, new AnalyzerOptions { Modules = [.. modules] }, noRaw, stdin, stdout, stderr);
 
-    public static int Run(string[] inputs, bool json, AnalyzerOptions options, bool noRaw, Func<Stream> stdin, Stream stdout, TextWriter stderr)
+    public static int Run(string[] inputs, bool json, AnalyzerOptions options, bool noRaw, Func<Stream> stdin, Stream stdout, TextWriter stderr,
+        GcAnalyticsOptions? gcOptions = null)
     {
         if (inputs.Length == 0) inputs = ["-"];
         // Open everything first: an unreadable input is a usage error before any output.
@@ -80,7 +87,9 @@ public static class AnalyzeCommand
         foreach (string path in inputs)
         {
             string name = path == "-" ? "stdin" : path;
-            Action<RuntimeEvent> emit = json
+            // The worker's GC detectors, one instance per input (the file is one process's output).
+            var gc = new GcInstanceAnalyzer(gcOptions ?? new GcAnalyticsOptions(), name);
+            Action<RuntimeEvent> write = json
                 ? e =>
                 {
                     eventWriter.Write(writer, e);
@@ -89,6 +98,20 @@ public static class AnalyzeCommand
                     writer.Reset();
                 }
                 : report!.Add;
+            Action<RuntimeEvent> emit = e =>
+            {
+                if (e is GcCycleEvent cycle)
+                {
+                    var anomalies = new List<GcAnomaly>();
+                    cycle.Derived = gc.Observe(cycle.Cycle, anomalies);
+                    cycle.Anomalies = anomalies;
+                }
+                else if (e is GoroutineDumpEvent dump)
+                {
+                    gc.Goroutines = dump.GoroutineCount;
+                }
+                write(e);
+            };
             try
             {
                 using var input = path == "-" ? stdin() : File.OpenRead(path);

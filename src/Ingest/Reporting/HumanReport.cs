@@ -159,6 +159,11 @@ public sealed class HumanReport(IAnsiConsole? console = null, FrameSemanticsOpti
             double p50 = pauses[pauses.Count / 2];
             double p99 = pauses[Math.Min(pauses.Count - 1, (int)Math.Ceiling(pauses.Count * 0.99) - 1)];
             _console.MarkupLine($"[bold]GC[/] {E(group.Key)}: {pauses.Count} cycles, pause p50 {p50:0.###} ms, p99 {p99:0.###} ms, max {max.Cycle.PauseMs:0.###} ms (gc {max.Cycle.Num} at line {max.Line}), forced {group.Count(g => g.Cycle.Forced)}, last heap {group.Last().Cycle.HeapLiveMb} MB live / {group.Last().Cycle.HeapGoalMb} MB goal");
+            foreach (var g in group.Where(g => g.Anomalies.Count > 0))
+            {
+                foreach (var a in g.Anomalies)
+                    _console.MarkupLine($"  [yellow]{E(Ingest.GoRuntime.Analysis.Gc.GcAnomaly.KindName(a.Kind))}[/] gc {a.Cycle} at line {g.Line}: {E(a.Reason)}");
+            }
         }
     }
 

@@ -119,4 +119,43 @@ public sealed class AnalyzeCommandTests
         Assert.Contains("► main.main.func2", text, StringComparison.Ordinal);
         Assert.Contains("count", text, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Gc_cycles_carry_derived_metrics_and_the_detectors_findings_in_both_outputs()
+    {
+        string file = Path.Combine(Path.GetTempPath(), $"ingest-gc-{Guid.NewGuid():N}.txt");
+        File.WriteAllText(file, Analysis.Gc.SyntheticGcTrace.Write());
+        try
+        {
+            var (code, output, _) = Run([file]);
+            Assert.Equal(0, code);
+            var cycles = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+            Assert.Equal(Analysis.Gc.SyntheticGcTrace.Cycles, cycles.Count);
+            var spike = cycles.Single(c => c.GetProperty("num").GetInt32() == Analysis.Gc.SyntheticGcTrace.PauseSpike);
+            Assert.Equal("pause_outlier", spike.GetProperty("anomalies")[0].GetProperty("kind").GetString());
+            Assert.True(spike.GetProperty("derived").GetProperty("gc_cpu_fraction").GetDouble() > 0);
+            Assert.Equal(1 + 3 + 20 + 11, cycles.Sum(c => c.TryGetProperty("anomalies", out var a) ? a.GetArrayLength() : 0));
+
+            // The human report lists each finding under its stream's GC summary.
+            var sw = new StringWriter();
+            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(sw), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors });
+            var report = new HumanReport(console);
+            var analyzer = new Ingest.GoRuntime.Analysis.Gc.GcInstanceAnalyzer(new Ingest.GoRuntime.Analysis.Gc.GcAnalyticsOptions(), "svc");
+            foreach (var e in Corpus.AnalyzeText(File.ReadAllText(file)).OfType<Ingest.GoRuntime.Model.GcCycleEvent>())
+            {
+                var found = new List<Ingest.GoRuntime.Analysis.Gc.GcAnomaly>();
+                e.Derived = analyzer.Observe(e.Cycle, found);
+                e.Anomalies = found;
+                report.Add(e);
+            }
+            report.Render();
+            string human = sw.ToString();
+            Assert.Contains("gc_thrash gc 122", human, StringComparison.Ordinal);
+            Assert.Contains("pacer_overshoot gc 82", human, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
 }
