@@ -11,6 +11,9 @@ public sealed class SinkHostOptions
 {
     public const string SectionName = "Sink";
 
+    /// <summary>"embedded" (SQLite under Serve:DataDirectory, the default) or "elasticsearch" (section Elasticsearch).</summary>
+    public string Kind { get; set; } = "embedded";
+
     public int BatchSize { get; set; } = 500;
     public TimeSpan BatchDelay { get; set; } = TimeSpan.FromMilliseconds(200);
     /// <summary>Events queued for the sink before the source pauses consumption.</summary>
@@ -29,14 +32,20 @@ public sealed class BatchingSinkHost
     private readonly IEventSink _sink;
     private readonly SinkHostOptions _options;
     private readonly Action<IReadOnlyList<IndexedEvent>> _onStored;
+    private readonly Action<IReadOnlyList<SinkRejection>>? _onRejected;
     private readonly ILogger _logger;
     private readonly Channel<IndexedEvent> _queue = Channel.CreateUnbounded<IndexedEvent>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ResiliencePipeline _retry;
     private int _pending;
 
-    public BatchingSinkHost(IEventSink sink, SinkHostOptions options, Action<IReadOnlyList<IndexedEvent>> onStored, ILogger? logger = null)
+    /// <param name="onStored">Called with the events the sink stored (acknowledge them).</param>
+    /// <param name="onRejected">Called with the events the sink refused for good (dead-letter them, then acknowledge);
+    /// without it they are logged and acknowledged, since no retry can store them.</param>
+    public BatchingSinkHost(IEventSink sink, SinkHostOptions options, Action<IReadOnlyList<IndexedEvent>> onStored, ILogger? logger = null,
+        Action<IReadOnlyList<SinkRejection>>? onRejected = null)
     {
         _sink = sink;
+        _onRejected = onRejected;
         _options = options;
         _onStored = onStored;
         _logger = logger ?? NullLogger.Instance;
@@ -68,6 +77,9 @@ public sealed class BatchingSinkHost
     public long Stored { get; private set; }
 
     public long Failures { get; private set; }
+
+    /// <summary>Events the sink refused for good (dead-lettered).</summary>
+    public long Rejected { get; private set; }
 
     public void Enqueue(IndexedEvent e)
     {
@@ -117,9 +129,23 @@ public sealed class BatchingSinkHost
                 }
             }
             if (batch.Count == 0) continue;
-            await _retry.ExecuteAsync(async ct => await _sink.WriteBatchAsync(batch, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
-            Stored += batch.Count;
-            _onStored(batch);
+            var rejected = await _retry.ExecuteAsync(async ct => await _sink.WriteBatchAsync(batch, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+            if (rejected.Count == 0)
+            {
+                Stored += batch.Count;
+                _onStored(batch);
+            }
+            else
+            {
+                var refused = rejected.Select(r => r.Event).ToHashSet(ReferenceEqualityComparer.Instance);
+                var stored = batch.Where(e => !refused.Contains(e)).ToList();
+                Stored += stored.Count;
+                Rejected += rejected.Count;
+                _onStored(stored);
+                foreach (var r in rejected) _logger.LogError("sink refused {Id}: {Reason}", r.Event.Id, r.Reason);
+                if (_onRejected is not null) _onRejected(rejected);
+                else _onStored(rejected.Select(r => r.Event).ToList());
+            }
             Interlocked.Add(ref _pending, -batch.Count);
             batch = new List<IndexedEvent>(_options.BatchSize);
         }

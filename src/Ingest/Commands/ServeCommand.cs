@@ -9,6 +9,7 @@ using Ingest.Hosting;
 using Ingest.Pipeline.Assembly;
 using Ingest.Pipeline.Delivery;
 using Ingest.Pipeline.Sinks;
+using Ingest.Pipeline.Sinks.Elasticsearch;
 using Ingest.Pipeline.Sinks.Sqlite;
 using Ingest.Pipeline.Sources.Files;
 using Ingest.Pipeline.Sources.Kafka;
@@ -66,6 +67,10 @@ public static class ServeCommand
         errors.AddRange(serve.Validate());
         errors.AddRange(files.Validate());
         if (sinkOptions.BatchSize < 1 || sinkOptions.MaxPending < sinkOptions.BatchSize) errors.Add("Sink:BatchSize must be at least 1 and at most Sink:MaxPending");
+        bool elastic = string.Equals(sinkOptions.Kind, "elasticsearch", StringComparison.OrdinalIgnoreCase);
+        if (!elastic && !string.Equals(sinkOptions.Kind, "embedded", StringComparison.OrdinalIgnoreCase)) errors.Add("Sink:Kind must be embedded or elasticsearch");
+        var esOptions = Bind<ElasticsearchOptions>(builder.Configuration, ElasticsearchOptions.SectionName);
+        if (elastic) errors.AddRange(esOptions.Validate());
         if (errors.Count > 0)
         {
             Console.Error.WriteLine("ingest serve: invalid configuration:\n  " + string.Join("\n  ", errors));
@@ -87,11 +92,33 @@ public static class ServeCommand
                 """);
         }
 
-        string dataDir = Path.GetFullPath(serve.DataDirectory);
-        var store = new SqliteEventStore(Path.Combine(dataDir, "events.db"));
         var tracker = new OffsetTracker();
+        // The store: the embedded SQLite database, or Elasticsearch data streams. Both write idempotently by id,
+        // answer the same queries and give resume watermarks.
+        SqliteEventStore? embedded = null;
+        ElasticsearchEventSink? esSink = null;
+        IEventSink sink;
+        IEventQueries queries;
+        IResumeWatermarks watermarks;
+        string storeName;
+        if (elastic)
+        {
+            var client = ElasticsearchEventSink.CreateClient(esOptions);
+            esSink = new ElasticsearchEventSink(esOptions, client);
+            var es = new ElasticsearchQueries(client, esOptions);
+            (sink, queries, watermarks) = (esSink, es, es);
+            storeName = $"elasticsearch {string.Join(",", esOptions.Urls)} (data streams *-go.*-{esOptions.Namespace})";
+        }
+        else
+        {
+            embedded = new SqliteEventStore(Path.Combine(Path.GetFullPath(serve.DataDirectory), "events.db"));
+            (sink, queries, watermarks) = (embedded, embedded, embedded);
+            storeName = embedded.Path;
+        }
+        builder.Services.AddSingleton(queries).AddSingleton(watermarks);
+        if (esSink is not null) builder.Services.AddSingleton(esSink);
         builder.Services.AddSingleton(analysis).AddSingleton(kafka).AddSingleton(assembly).AddSingleton(sinkOptions).AddSingleton(serve);
-        builder.Services.AddSingleton(store).AddSingleton(tracker).AddSingleton<PipelineMetrics>();
+        builder.Services.AddSingleton(tracker).AddSingleton<PipelineMetrics>();
         builder.Services.AddSingleton(gcOptions).AddSingleton(alerting);
         if (!string.IsNullOrWhiteSpace(alerting.AlertmanagerUrl))
         {
@@ -102,13 +129,15 @@ public static class ServeCommand
         {
             var gc = new GcAnalytics(gcOptions, sp.GetService<AlertmanagerPublisher>() is { } p ? [p] : []);
             // Alerts left firing by the previous run are continued (same document) or resolved by this one.
-            gc.Resume(store.OpenAlerts());
+            var open = queries.AlertsAsync(GcAlertEvent.Firing, null, 1000, CancellationToken.None).GetAwaiter().GetResult();
+            gc.Resume(open.Select(AlertDocuments.Parse));
             return gc;
         });
-        builder.Services.AddSingleton(sp => new BatchingSinkHost(store, sinkOptions, batch =>
+        builder.Services.AddSingleton(sp => new DeadLetterProducer(kafka, tracker, sp.GetRequiredService<PipelineMetrics>(), sp.GetRequiredService<ILogger<DeadLetterProducer>>()));
+        builder.Services.AddSingleton(sp => new BatchingSinkHost(sink, sinkOptions, batch =>
         {
             foreach (var e in batch) tracker.Acked(e);
-        }, sp.GetRequiredService<ILogger<BatchingSinkHost>>()));
+        }, sp.GetRequiredService<ILogger<BatchingSinkHost>>(), sp.GetRequiredService<DeadLetterProducer>().Send));
         // Stopped in reverse order: the source flushes into a sink that is still running.
         builder.Services.AddHostedService<SinkHostService>();
         builder.Services.AddSingleton<KafkaSourceService>();
@@ -121,10 +150,10 @@ public static class ServeCommand
         builder.WebHost.UseUrls(serve.Urls);
 
         var app = builder.Build();
-        MapApi(app, store);
+        MapApi(app, queries);
         app.Lifetime.ApplicationStarted.Register(() =>
         {
-            Console.Error.WriteLine($"ingest: consuming {string.Join(", ", kafka.EffectiveTopics.Select(t => t.Name))} from {kafka.BootstrapServers} as group {kafka.GroupId}; store {store.Path}; API {serve.Urls}");
+            Console.Error.WriteLine($"ingest: consuming {string.Join(", ", kafka.EffectiveTopics.Select(t => t.Name))} from {kafka.BootstrapServers} as group {kafka.GroupId}; store {storeName}; API {serve.Urls}");
             started?.Invoke(app);
         });
         try
@@ -133,7 +162,8 @@ public static class ServeCommand
         }
         finally
         {
-            store.Dispose();
+            embedded?.Dispose();
+            esSink?.Dispose();
             dev?.Dispose();
         }
         return 0;
@@ -144,33 +174,35 @@ public static class ServeCommand
     private static readonly string[] s_eventTypes = ["crash", "goroutine_dump", "gc", "gc_scavenge", "tagged_log", "leak_suspect", "alert"];
     private static readonly string[] s_alertStatuses = [GcAlertEvent.Firing, GcAlertEvent.Resolved];
 
-    public static void MapApi(WebApplication app, SqliteEventStore store)
+    public static void MapApi(WebApplication app, IEventQueries store)
     {
-        app.MapGet("/healthz", (KafkaSourceService source, BatchingSinkHost sink) => Results.Json(new
+        app.MapGet("/healthz", (KafkaSourceService source, BatchingSinkHost sink, IServiceProvider services) => Results.Json(new
         {
             status = "ok",
             assigned_partitions = source.Source.Assignment.Count,
             open_streams = source.Source.OpenStreams,
             sink_pending = sink.Pending,
+            sink_rejected = sink.Rejected,
             paused = source.Source.Paused,
+            elasticsearch_circuit = services.GetService<ElasticsearchEventSink>()?.Circuit.ToString().ToLowerInvariant(),
         }, s_json));
         app.MapMetrics("/metrics");
-        app.MapGet("/api/v1/crashes", (int? limit, string? service, DateTimeOffset? since) =>
-            RawArray(store.Recent("crash", limit ?? 50, since, service).Select(r => r.Doc)));
-        app.MapGet("/api/v1/crashes/{id}", (string id) =>
-            store.ById(id) is { Type: "crash" } row ? Results.Text(row.Doc, "application/json") : Results.NotFound());
-        app.MapGet("/api/v1/crash-groups", (int? limit, DateTimeOffset? since) =>
-            Results.Json(store.CrashGroups(since ?? DateTimeOffset.UtcNow.AddDays(-7), limit ?? 100), s_json));
-        app.MapGet("/api/v1/alerts", (string? status, string? service, int? limit) =>
+        app.MapGet("/api/v1/crashes", async (int? limit, string? service, DateTimeOffset? since, CancellationToken ct) =>
+            RawArray(await store.RecentAsync("crash", limit ?? 50, since, service, ct)));
+        app.MapGet("/api/v1/crashes/{id}", async (string id, CancellationToken ct) =>
+            await store.ByIdAsync(id, "crash", ct) is { } doc ? Results.Text(doc, "application/json") : Results.NotFound());
+        app.MapGet("/api/v1/crash-groups", async (int? limit, DateTimeOffset? since, CancellationToken ct) =>
+            Results.Json(await store.CrashGroupsAsync(since ?? DateTimeOffset.UtcNow.AddDays(-7), limit ?? 100, ct), s_json));
+        app.MapGet("/api/v1/alerts", async (string? status, string? service, int? limit, CancellationToken ct) =>
             status is null || s_alertStatuses.Contains(status)
-                ? RawArray(store.Alerts(status, service, limit ?? 100).Select(r => r.Doc))
+                ? RawArray(await store.AlertsAsync(status, service, limit ?? 100, ct))
                 : Results.BadRequest(new { error = $"unknown status; one of {string.Join(", ", s_alertStatuses)}" }));
-        app.MapGet("/api/v1/gc/cycles", (string? service, DateTimeOffset? from, DateTimeOffset? to, int? limit) =>
+        app.MapGet("/api/v1/gc/cycles", async (string? service, DateTimeOffset? from, DateTimeOffset? to, int? limit, CancellationToken ct) =>
         {
             var end = to ?? DateTimeOffset.UtcNow;
             var start = from ?? end.AddHours(-1);
             if (start > end) return Results.BadRequest(new { error = "from must not be after to" });
-            return RawArray(store.Range("gc", start, end, limit ?? 2000, service).Select(r => r.Doc));
+            return RawArray(await store.RangeAsync("gc", start, end, limit ?? 2000, service, ct));
         });
         app.MapGet("/api/v1/gc/services", (GcAnalytics gc) => Results.Json(gc.Services(), s_json));
         app.MapGet("/api/v1/gc/impact", (string? service, GcAnalytics gc) =>
@@ -186,9 +218,9 @@ public static class ServeCommand
                 factors = table.Factors.Select(f => new { factor = f.Factor, beta = f.Beta, note = f.Note }),
             }, s_json);
         });
-        app.MapGet("/api/v1/events/{type}", (string type, int? limit, string? service, DateTimeOffset? since) =>
+        app.MapGet("/api/v1/events/{type}", async (string type, int? limit, string? service, DateTimeOffset? since, CancellationToken ct) =>
             s_eventTypes.Contains(type)
-                ? RawArray(store.Recent(type, limit ?? 50, since, service).Select(r => r.Doc))
+                ? RawArray(await store.RecentAsync(type, limit ?? 50, since, service, ct))
                 : Results.BadRequest(new { error = $"unknown event type; one of {string.Join(", ", s_eventTypes)}" }));
     }
 

@@ -46,7 +46,7 @@ public sealed class KafkaSourceService : IHostedService, IDisposable
         BatchingSinkHost sink,
         OffsetTracker tracker,
         PipelineMetrics metrics,
-        SqliteEventStore store,
+        IResumeWatermarks watermarks,
         GcAnalytics stage,
         ILogger<KafkaSourceService> logger,
         ILoggerFactory loggers,
@@ -54,7 +54,7 @@ public sealed class KafkaSourceService : IHostedService, IDisposable
     {
         _logger = logger;
         _lifetime = lifetime;
-        _source = new KafkaLogSource(kafka, analysis, assembly, sink, tracker, metrics, store, loggers.CreateLogger<KafkaLogSource>(), stage: stage);
+        _source = new KafkaLogSource(kafka, analysis, assembly, sink, tracker, metrics, watermarks, loggers.CreateLogger<KafkaLogSource>(), stage: stage);
         metrics.ObserveGauges(() => _source.OpenStreams, () => sink.Pending, () => _source.Paused ? 1 : 0);
     }
 

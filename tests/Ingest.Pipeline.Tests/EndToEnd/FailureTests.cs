@@ -156,10 +156,10 @@ public sealed class FailureTests
     /// <summary>A real sink made slow, so a worker dies with work in flight.</summary>
     private sealed class SlowSink(IEventSink inner, TimeSpan delay) : IEventSink
     {
-        public async Task WriteBatchAsync(IReadOnlyList<IndexedEvent> batch, CancellationToken cancellationToken)
+        public async Task<IReadOnlyList<SinkRejection>> WriteBatchAsync(IReadOnlyList<IndexedEvent> batch, CancellationToken cancellationToken)
         {
             await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
-            await inner.WriteBatchAsync(batch, cancellationToken).ConfigureAwait(false);
+            return await inner.WriteBatchAsync(batch, cancellationToken).ConfigureAwait(false);
         }
     }
 }

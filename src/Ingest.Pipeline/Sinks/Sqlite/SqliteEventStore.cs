@@ -11,7 +11,7 @@ namespace Ingest.Pipeline.Sinks.Sqlite;
 /// filter and group on), indexed by type and time, fingerprint, and service. Inserts are idempotent by id
 /// (a replayed message hits the primary key and is ignored); leak suspects are upserted (their counts grow).
 /// </summary>
-public sealed class SqliteEventStore : IEventSink, IResumeWatermarks, IDisposable
+public sealed class SqliteEventStore : IEventSink, IEventQueries, IResumeWatermarks, IDisposable
 {
     private readonly string _connectionString;
     private readonly EventDocument _documents;
@@ -53,7 +53,7 @@ public sealed class SqliteEventStore : IEventSink, IResumeWatermarks, IDisposabl
 
     public string Path { get; }
 
-    public async Task WriteBatchAsync(IReadOnlyList<IndexedEvent> batch, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<SinkRejection>> WriteBatchAsync(IReadOnlyList<IndexedEvent> batch, CancellationToken cancellationToken)
     {
         await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -99,9 +99,9 @@ public sealed class SqliteEventStore : IEventSink, IResumeWatermarks, IDisposabl
         {
             _writeGate.Release();
         }
+        return [];
     }
 
-    public sealed record CrashGroup(string Fingerprint, string Category, string Message, long Count, DateTimeOffset FirstSeen, DateTimeOffset LastSeen, IReadOnlyList<string> Services, IReadOnlyList<string> Hosts, string LatestId);
 
     public sealed record EventRow(string Id, string Type, DateTimeOffset Timestamp, string Doc);
 
@@ -204,46 +204,24 @@ public sealed class SqliteEventStore : IEventSink, IResumeWatermarks, IDisposabl
     }
 
     /// <summary>Alerts a previous run left firing, with where they came from, so this run continues or resolves them.</summary>
-    public List<(GcAlertEvent Alert, IndexedEvent Origin)> OpenAlerts()
-    {
-        var result = new List<(GcAlertEvent, IndexedEvent)>();
-        foreach (var row in Alerts(GcAlertEvent.Firing, null, 1000))
-        {
-            using var json = System.Text.Json.JsonDocument.Parse(row.Doc);
-            var d = json.RootElement;
-            var ev = d.GetProperty("event");
-            string? Str(System.Text.Json.JsonElement el, string name) => el.TryGetProperty(name, out var v) && v.ValueKind == System.Text.Json.JsonValueKind.String ? v.GetString() : null;
-            long offset = ev.GetProperty("offset").GetInt64();
-            int lineIndex = ev.GetProperty("line_index").GetInt32();
-            var stream = new StreamKey(Str(d, "topic")!, d.GetProperty("partition").GetInt32(), Str(d, "source")!);
-            var alert = new GcAlertEvent
-            {
-                Stream = Str(ev, "stream") ?? stream.Source,
-                Line = offset * LogRecord.MaxLinesPerMessage + lineIndex,
-                EndLine = ev.GetProperty("end_offset").GetInt64() * LogRecord.MaxLinesPerMessage,
-                Service = Str(ev, "service")!,
-                Instance = Str(ev, "instance")!,
-                Kind = Str(ev, "kind")!,
-                Fingerprint = Str(ev, "fingerprint")!,
-                Status = GcAlertEvent.Firing,
-                StartedAt = ev.GetProperty("started_at").GetDateTimeOffset(),
-                LastSeenAt = ev.GetProperty("last_seen_at").GetDateTimeOffset(),
-                FirstCycle = ev.GetProperty("first_cycle").GetInt32(),
-                LastCycle = ev.GetProperty("last_cycle").GetInt32(),
-                Cycles = ev.GetProperty("cycles").GetInt32(),
-                Value = ev.GetProperty("value").GetDouble(),
-                Threshold = ev.GetProperty("threshold").GetDouble(),
-                PeakValue = ev.GetProperty("peak_value").GetDouble(),
-                Reason = Str(ev, "reason") ?? string.Empty,
-            };
-            var metadata = new SourceMetadata
-            {
-                Service = Str(d, "service"), Host = Str(d, "host"), Pod = Str(d, "pod"), Namespace = Str(d, "namespace"), Container = Str(d, "container"),
-            };
-            result.Add((alert, new IndexedEvent { Id = row.Id, Event = alert, Stream = stream, FirstOffset = offset, Timestamp = row.Timestamp, Metadata = metadata }));
-        }
-        return result;
-    }
+    public List<(GcAlertEvent Alert, IndexedEvent Origin)> OpenAlerts() =>
+        Alerts(GcAlertEvent.Firing, null, 1000).Select(r => AlertDocuments.Parse(r.Doc)).ToList();
+
+    // IEventQueries: the embedded store answers synchronously; reads use their own connections (WAL).
+    public Task<IReadOnlyList<CrashGroup>> CrashGroupsAsync(DateTimeOffset since, int limit, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<CrashGroup>>(CrashGroups(since, limit));
+
+    public Task<string?> ByIdAsync(string id, string type, CancellationToken cancellationToken) =>
+        Task.FromResult(ById(id) is { } row && row.Type == type ? row.Doc : null);
+
+    public Task<IReadOnlyList<string>> RecentAsync(string type, int limit, DateTimeOffset? since, string? service, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<string>>(Recent(type, limit, since, service).Select(r => r.Doc).ToList());
+
+    public Task<IReadOnlyList<string>> RangeAsync(string type, DateTimeOffset from, DateTimeOffset to, int limit, string? service, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<string>>(Range(type, from, to, limit, service).Select(r => r.Doc).ToList());
+
+    public Task<IReadOnlyList<string>> AlertsAsync(string? status, string? service, int limit, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<string>>(Alerts(status, service, limit).Select(r => r.Doc).ToList());
 
     /// <summary>All ids (tests and audits).</summary>
     public List<string> Ids()
