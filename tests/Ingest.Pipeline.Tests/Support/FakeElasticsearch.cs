@@ -38,6 +38,7 @@ public sealed class FakeElasticsearch : IDisposable
     public sealed record Fault(int? RequestStatus = null, int? ItemStatus = null, TimeSpan? Delay = null);
 
     public List<string> TemplatePaths { get; } = [];
+    public Exception? LastError { get; private set; }
     public int CreateAttempts { get; private set; }
     public int Conflicts { get; private set; }
 
@@ -99,7 +100,11 @@ public sealed class FakeElasticsearch : IDisposable
         try
         {
             string body;
-            using (var reader = new StreamReader(ctx.Request.InputStream, Encoding.UTF8)) body = await reader.ReadToEndAsync();
+            // The client gzips request bodies (as a real cluster accepts them).
+            Stream input = string.Equals(ctx.Request.Headers["Content-Encoding"], "gzip", StringComparison.OrdinalIgnoreCase)
+                ? new System.IO.Compression.GZipStream(ctx.Request.InputStream, System.IO.Compression.CompressionMode.Decompress)
+                : ctx.Request.InputStream;
+            using (var reader = new StreamReader(input, Encoding.UTF8)) body = await reader.ReadToEndAsync();
             string path = ctx.Request.Url!.AbsolutePath;
             (int status, string response, TimeSpan delay) = ctx.Request.HttpMethod switch
             {
@@ -120,6 +125,20 @@ public sealed class FakeElasticsearch : IDisposable
         catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or IOException)
         {
             // the client went away (timeout) or the server is going down
+        }
+        catch (Exception ex)
+        {
+            // A bug in the emulation must surface as an error answer, not a hung client.
+            LastError = ex;
+            try
+            {
+                ctx.Response.StatusCode = 599;
+                ctx.Response.Close();
+            }
+            catch (Exception closing) when (closing is HttpListenerException or ObjectDisposedException or InvalidOperationException)
+            {
+                // already gone
+            }
         }
     }
 

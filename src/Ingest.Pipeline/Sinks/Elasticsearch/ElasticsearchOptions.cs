@@ -66,6 +66,7 @@ public sealed class ElasticsearchOptions
         if (ItemRetries < 0) errors.Add("Elasticsearch:ItemRetries must not be negative");
         if (BreakerFailureRatio is <= 0 or > 1) errors.Add("Elasticsearch:BreakerFailureRatio must be in (0, 1]");
         if (BreakerMinimumThroughput < 2) errors.Add("Elasticsearch:BreakerMinimumThroughput must be at least 2");
+        if (BreakerBreakDuration < TimeSpan.FromMilliseconds(500)) errors.Add("Elasticsearch:BreakerBreakDuration must be at least 00:00:00.500");
         return errors;
     }
 }
