@@ -129,8 +129,15 @@ public static class ServeCommand
         {
             var gc = new GcAnalytics(gcOptions, sp.GetService<AlertmanagerPublisher>() is { } p ? [p] : []);
             // Alerts left firing by the previous run are continued (same document) or resolved by this one.
-            var open = queries.AlertsAsync(GcAlertEvent.Firing, null, 1000, CancellationToken.None).GetAwaiter().GetResult();
-            gc.Resume(open.Select(AlertDocuments.Parse));
+            try
+            {
+                var open = queries.AlertsAsync(GcAlertEvent.Firing, null, 1000, CancellationToken.None).GetAwaiter().GetResult();
+                gc.Resume(open.Select(AlertDocuments.Parse));
+            }
+            catch (Exception ex) when (ex is ElasticsearchQueries.QueryFailedException or IOException or HttpRequestException)
+            {
+                sp.GetRequiredService<ILogger<GcAnalytics>>().LogWarning("could not load the alerts the previous run left firing ({Reason}); they stay open in the store until resolved by hand", ex.Message);
+            }
             return gc;
         });
         builder.Services.AddSingleton(sp => new DeadLetterProducer(kafka, tracker, sp.GetRequiredService<PipelineMetrics>(), sp.GetRequiredService<ILogger<DeadLetterProducer>>()));

@@ -111,6 +111,8 @@ public sealed class FakeElasticsearch : IDisposable
                 "PUT" when path.StartsWith("/_ilm/", StringComparison.Ordinal) || path.StartsWith("/_component_template/", StringComparison.Ordinal) || path.StartsWith("/_index_template/", StringComparison.Ordinal)
                     => Template(path),
                 "POST" when path == "/_bulk" => Bulk(body),
+                // Searches are answered empty: the fake checks writes, not queries.
+                "POST" when path.EndsWith("/_search", StringComparison.Ordinal) => (200, """{"hits":{"total":{"value":0},"hits":[]}}""", TimeSpan.Zero),
                 "GET" when path == "/" => (200, """{"version":{"number":"9.1.0"},"tagline":"You Know, for Search"}""", TimeSpan.Zero),
                 _ => (404, """{"error":"not emulated"}""", TimeSpan.Zero),
             };

@@ -92,6 +92,48 @@ public sealed class ServeTests
     }
 
     [Fact]
+    public void Serve_with_the_elasticsearch_sink_bootstraps_and_indexes_into_data_streams()
+    {
+        using var es = new FakeElasticsearch();
+        string dir = Directory.CreateTempSubdirectory("ingest-serve-").FullName;
+        int port = FreePort();
+        string config = Path.Combine(dir, "appsettings.json");
+        File.WriteAllText(config, JsonSerializer.Serialize(new
+        {
+            Serve = new { DataDirectory = Path.Combine(dir, "data"), Urls = $"http://127.0.0.1:{port}" },
+            Assembly = new { IdleFlush = "00:00:00.300" },
+            Sink = new { Kind = "elasticsearch" },
+            Elasticsearch = new { Urls = new[] { es.Url }, Namespace = "staging" },
+        }));
+        using var stop = new CancellationTokenSource();
+        string? bootstrap = null;
+        int exit = -1;
+        var thread = new Thread(() => exit = ServeCommand.Run(config, [], stop.Token, app => bootstrap = app.Services.GetRequiredService<KafkaSourceOptions>().BootstrapServers));
+        thread.Start();
+        try
+        {
+            Wait.Until(() => bootstrap is not null, TimeSpan.FromSeconds(60), "serve started");
+            Assert.Equal(0, ReplayCommand.Run([Path.Combine(CorpusFeed.Dir, "21-http-panic-serving.txt")], "logs", bootstrap!, null, TextWriter.Null));
+            Wait.Until(() => es.Documents.Keys.Count(k => k.StartsWith("logs-go.crash-staging/", StringComparison.Ordinal)) == 2, TimeSpan.FromSeconds(60), "two crashes indexed",
+                () => string.Join(", ", es.Documents.Keys));
+            Assert.Contains("/_ilm/policy/ingest-go", es.TemplatePaths);
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+            var health = JsonDocument.Parse(Get(http, "/healthz")).RootElement;
+            Assert.Equal("closed", health.GetProperty("elasticsearch_circuit").GetString());
+            // The API asks Elasticsearch (this fake answers every search empty).
+            Assert.Equal(0, JsonDocument.Parse(Get(http, "/api/v1/crashes")).RootElement.GetArrayLength());
+            Assert.False(File.Exists(Path.Combine(dir, "data", "events.db")), "no embedded store when Elasticsearch is the sink");
+        }
+        finally
+        {
+            stop.Cancel();
+            Assert.True(thread.Join(TimeSpan.FromSeconds(60)), "serve stopped");
+        }
+        Assert.Equal(0, exit);
+        Directory.Delete(dir, recursive: true);
+    }
+
+    [Fact]
     public void Serve_refuses_an_api_address_off_loopback()
     {
         string dir = Directory.CreateTempSubdirectory("ingest-serve-").FullName;
