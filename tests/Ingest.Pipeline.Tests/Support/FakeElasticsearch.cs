@@ -37,6 +37,9 @@ public sealed class FakeElasticsearch : IDisposable
 
     public sealed record Fault(int? RequestStatus = null, int? ItemStatus = null, TimeSpan? Delay = null);
 
+    /// <summary>Documents refused for good, whatever the request (a mapping conflict): index → status.</summary>
+    public Func<string, int?> RefuseIndex { get; set; } = _ => null;
+
     public List<string> TemplatePaths { get; } = [];
     public Exception? LastError { get; private set; }
     public int CreateAttempts { get; private set; }
@@ -167,6 +170,10 @@ public sealed class FakeElasticsearch : IDisposable
                 if (fault?.ItemStatus is { } forced)
                 {
                     status = forced;
+                }
+                else if (RefuseIndex(index) is { } refused)
+                {
+                    status = refused;
                 }
                 else
                 {

@@ -101,10 +101,11 @@ public sealed class PipelineHarness : IDisposable
         {
             Tracker = new OffsetTracker();
             Metrics = new PipelineMetrics();
+            DeadLetters = new DeadLetterProducer(options, Tracker, Metrics);
             Sink = new BatchingSinkHost(sink, sinkOptions, batch =>
             {
                 foreach (var e in batch) Tracker.Acked(e);
-            });
+            }, onRejected: DeadLetters.Send);
             Source = new KafkaLogSource(options, new AnalyzerOptions(), new AssemblerOptions { IdleFlush = TimeSpan.FromSeconds(2) }, Sink, Tracker, Metrics, watermarks, stage: stage);
             _sinkTask = Task.Run(() => Sink.RunAsync(_sinkStop.Token));
             _thread = new Thread(() =>
@@ -122,6 +123,7 @@ public sealed class PipelineHarness : IDisposable
         }
 
         public KafkaLogSource Source { get; }
+        public DeadLetterProducer DeadLetters { get; }
         public BatchingSinkHost Sink { get; }
         public OffsetTracker Tracker { get; }
         public PipelineMetrics Metrics { get; }
@@ -160,6 +162,7 @@ public sealed class PipelineHarness : IDisposable
                 // cancelled
             }
             Metrics.Dispose();
+            DeadLetters.Dispose();
             _stop.Dispose();
             _sinkStop.Dispose();
         }

@@ -108,4 +108,56 @@ public sealed class ElasticsearchFaultTests
         worker.StopGracefully();
         AssertExactlyTheCorpus(es, expected);
     }
+
+    [Fact]
+    public void Documents_the_cluster_refuses_for_good_go_to_the_dead_letter_topic_and_release_their_offsets()
+    {
+        var files = new[] { Path.Combine(CorpusFeed.Dir, "01-nil-pointer-dereference.txt"), Path.Combine(CorpusFeed.Dir, "31-gctrace.txt") };
+        var expected = CorpusFeed.Expected(files);
+        int gcCycles = expected["31-gctrace"].Count(s => s.StartsWith("gc|", StringComparison.Ordinal));
+        // A mapping conflict on the GC data stream: every cycle is refused with a 400.
+        using var es = new FakeElasticsearch { RefuseIndex = index => index.StartsWith("metrics-go.gc-", StringComparison.Ordinal) ? 400 : null };
+        using var h = new PipelineHarness(brokers: 1);
+        h.CreateTopic("logs", 2);
+        h.CreateTopic("dead-letters", 1);
+        h.Produce("logs", CorpusFeed.Interleaved(files));
+        using var sink = Sink(es);
+        var worker = h.StartWorker("es-refused", sinkOverride: sink, sink: new SinkHostOptions { BatchSize = 50, BatchDelay = TimeSpan.FromMilliseconds(20) });
+        int total = expected.Values.Sum(v => v.Count);
+        Wait.Until(() => worker.Sink.Stored + worker.Sink.Rejected >= total && worker.Sink.Pending == 0, TimeSpan.FromSeconds(60), "every event stored or refused",
+            () => $"{worker.Sink.Stored} stored, {worker.Sink.Rejected} refused");
+        // Dead letters delivered: their offsets are released like stored events' offsets.
+        Wait.Until(() => Enumerable.Range(0, 2).All(p => worker.Tracker.InFlightCount("logs", p) == 0), TimeSpan.FromSeconds(30), "nothing held in flight");
+        worker.StopGracefully();
+
+        Assert.Equal(gcCycles, worker.Sink.Rejected);
+        Assert.Equal(total - gcCycles, es.Documents.Count);
+        var dead = ReadAll(h, "dead-letters", gcCycles);
+        Assert.Equal(gcCycles, dead.Count);
+        var first = dead[0].Message;
+        string Header(string name) => System.Text.Encoding.UTF8.GetString(first.Headers.GetLastBytes(name));
+        Assert.Contains("400", Header("ingest.error"), StringComparison.Ordinal);
+        Assert.Equal("gc", Header("ingest.event.type"));
+        Assert.StartsWith("gc:logs:", Header("ingest.event.id"), StringComparison.Ordinal);
+        // The value is the refused document itself, for a fix and a replay.
+        Assert.Equal("metrics", JsonDocument.Parse(first.Value).RootElement.GetProperty("data_stream").GetProperty("type").GetString());
+    }
+
+    private static List<Confluent.Kafka.ConsumeResult<byte[], byte[]>> ReadAll(PipelineHarness h, string topic, int expected)
+    {
+        using var consumer = new Confluent.Kafka.ConsumerBuilder<byte[], byte[]>(new Confluent.Kafka.ConsumerConfig
+        {
+            BootstrapServers = h.Cluster.BootstrapServers, GroupId = "dlq-reader", AutoOffsetReset = Confluent.Kafka.AutoOffsetReset.Earliest,
+        }).Build();
+        consumer.Subscribe(topic);
+        var results = new List<Confluent.Kafka.ConsumeResult<byte[], byte[]>>();
+        Wait.Until(() =>
+        {
+            var r = consumer.Consume(TimeSpan.FromMilliseconds(200));
+            if (r?.Message is not null) results.Add(r);
+            return results.Count >= expected;
+        }, TimeSpan.FromSeconds(60), $"{expected} dead letters", () => $"{results.Count}");
+        consumer.Close();
+        return results;
+    }
 }

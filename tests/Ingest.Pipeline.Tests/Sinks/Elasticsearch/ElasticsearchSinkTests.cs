@@ -177,3 +177,17 @@ public sealed class ElasticsearchSinkTests
         Assert.Equal("logs-go.alert-default", writer.Write(resolved, "default").DataStream);
     }
 }
+
+public sealed class ElasticsearchOptionsTests
+{
+    [Fact]
+    public void Configuration_mistakes_are_named()
+    {
+        Assert.Empty(new ElasticsearchOptions { Urls = ["https://es:9200"] }.Validate());
+        Assert.Contains(new ElasticsearchOptions().Validate(), e => e.Contains("Urls is required", StringComparison.Ordinal));
+        Assert.Contains(new ElasticsearchOptions { Urls = ["es:9200"] }.Validate(), e => e.Contains("invalid URL", StringComparison.Ordinal));
+        Assert.Contains(new ElasticsearchOptions { Urls = ["https://es:9200"], ApiKey = "k", Username = "u", Password = "p" }.Validate(), e => e.Contains("not both", StringComparison.Ordinal));
+        Assert.Contains(new ElasticsearchOptions { Urls = ["https://es:9200"], Namespace = "Prod-1" }.Validate(), e => e.Contains("Namespace", StringComparison.Ordinal));
+        Assert.Contains(new ElasticsearchOptions { Urls = ["https://es:9200"], CaFile = "/nonexistent/ca.pem" }.Validate(), e => e.Contains("CaFile", StringComparison.Ordinal));
+    }
+}
