@@ -157,6 +157,7 @@ public static class ServeCommand
         builder.WebHost.UseUrls(serve.Urls);
 
         var app = builder.Build();
+        if (!string.IsNullOrEmpty(serve.ApiToken)) RequireToken(app, serve.ApiToken);
         MapApi(app, queries);
         app.Lifetime.ApplicationStarted.Register(() =>
         {
@@ -229,6 +230,26 @@ public static class ServeCommand
             s_eventTypes.Contains(type)
                 ? RawArray(await store.RecentAsync(type, limit ?? 50, since, service, ct))
                 : Results.BadRequest(new { error = $"unknown event type; one of {string.Join(", ", s_eventTypes)}" }));
+    }
+
+    /// <summary>/api/ answers only with the bearer token (compared in constant time); probes and metrics stay open.</summary>
+    private static void RequireToken(WebApplication app, string token)
+    {
+        byte[] expected = System.Text.Encoding.UTF8.GetBytes("Bearer " + token);
+        app.Use(async (context, next) =>
+        {
+            if (context.Request.Path.StartsWithSegments("/api", StringComparison.Ordinal))
+            {
+                byte[] given = System.Text.Encoding.UTF8.GetBytes(context.Request.Headers.Authorization.ToString());
+                if (!System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(given, expected))
+                {
+                    context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                    context.Response.Headers.WWWAuthenticate = "Bearer";
+                    return;
+                }
+            }
+            await next(context).ConfigureAwait(false);
+        });
     }
 
     /// <summary>Stored documents are already JSON (escaped on write): stream them as an array without re-parsing.</summary>

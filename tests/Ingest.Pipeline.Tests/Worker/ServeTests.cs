@@ -134,11 +134,50 @@ public sealed class ServeTests
     }
 
     [Fact]
+    public void Beyond_loopback_the_api_requires_the_bearer_token_but_probes_and_metrics_stay_open()
+    {
+        string dir = Directory.CreateTempSubdirectory("ingest-serve-").FullName;
+        int port = FreePort();
+        string config = Path.Combine(dir, "appsettings.json");
+        const string token = "s3cret-token-0123456789";
+        File.WriteAllText(config, JsonSerializer.Serialize(new
+        {
+            Serve = new { DataDirectory = Path.Combine(dir, "data"), Urls = $"http://0.0.0.0:{port}", ApiToken = token },
+        }));
+        using var stop = new CancellationTokenSource();
+        bool started = false;
+        int exit = -1;
+        var thread = new Thread(() => exit = ServeCommand.Run(config, [], stop.Token, _ => started = true));
+        thread.Start();
+        try
+        {
+            Wait.Until(() => started, TimeSpan.FromSeconds(60), "serve started");
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+            Assert.Equal(HttpStatusCode.Unauthorized, Status(http, "/api/v1/crashes"));
+            Assert.Equal(HttpStatusCode.OK, Status(http, "/healthz"));
+            Assert.Equal(HttpStatusCode.OK, Status(http, "/metrics"));
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "wrong-token-0123456789");
+            Assert.Equal(HttpStatusCode.Unauthorized, Status(http, "/api/v1/crashes"));
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            Assert.Equal(HttpStatusCode.OK, Status(http, "/api/v1/crashes"));
+        }
+        finally
+        {
+            stop.Cancel();
+            Assert.True(thread.Join(TimeSpan.FromSeconds(60)), "serve stopped");
+        }
+        Assert.Equal(0, exit);
+        Directory.Delete(dir, recursive: true);
+    }
+
+    [Fact]
     public void Serve_refuses_an_api_address_off_loopback()
     {
         string dir = Directory.CreateTempSubdirectory("ingest-serve-").FullName;
         string config = Path.Combine(dir, "appsettings.json");
         File.WriteAllText(config, JsonSerializer.Serialize(new { Serve = new { Urls = "http://0.0.0.0:8080" } }));
+        Assert.Equal(AnalyzeCommand.ExitBadInput, ServeCommand.Run(config, [], CancellationToken.None));
+        File.WriteAllText(config, JsonSerializer.Serialize(new { Serve = new { Urls = "http://0.0.0.0:8080", ApiToken = "short" } }));
         Assert.Equal(AnalyzeCommand.ExitBadInput, ServeCommand.Run(config, [], CancellationToken.None));
         Assert.Equal(AnalyzeCommand.ExitBadInput, ServeCommand.Run(Path.Combine(dir, "missing.json"), [], CancellationToken.None));
         Directory.Delete(dir, recursive: true);
