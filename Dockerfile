@@ -1,16 +1,23 @@
 # syntax=docker/dockerfile:1
-# Multi-stage build: SDK image compiles, the small runtime image runs `ingest` as a non-root user.
+# Multi-stage build: the SDK image compiles; the small ASP.NET runtime image (the worker serves HTTP) runs
+# `ingest serve` as a non-root user. Read-only root filesystem friendly: the only writable path is /data
+# (the embedded store), a volume; everything else is configuration through INGEST_* variables.
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
 COPY global.json Directory.Build.props Directory.Packages.props Ingest.sln ./
 COPY src/ src/
 RUN dotnet publish src/Ingest/Ingest.csproj -c Release -o /app --no-self-contained
 
-FROM mcr.microsoft.com/dotnet/runtime:10.0 AS runtime
+FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
 WORKDIR /app
 COPY --from=build /app ./
 COPY config/ /app/config/
-ENV INGEST_Serve__DataDirectory=/data
+ENV INGEST_Serve__DataDirectory=/data \
+    DOTNET_gcServer=1 \
+    DOTNET_EnableDiagnostics=0
+VOLUME ["/data"]
+EXPOSE 8080
 USER 65532:65532
+HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 CMD ["dotnet", "/app/ingest.dll", "health"]
 ENTRYPOINT ["dotnet", "/app/ingest.dll"]
 CMD ["serve"]

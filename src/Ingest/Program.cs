@@ -6,5 +6,6 @@ var root = new RootCommand("Ingest: Go runtime output (panics, fatal errors, gor
     AnalyzeCommand.Create(),
     ServeCommand.Create(),
     ReplayCommand.Create(),
+    HealthCommand.Create(),
 };
 return root.Parse(args).Invoke();

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Polly;
 using Polly.Retry;
+using Ingest.Pipeline.Telemetry;
 
 namespace Ingest.Pipeline.Sinks;
 
@@ -129,7 +130,17 @@ public sealed class BatchingSinkHost
                 }
             }
             if (batch.Count == 0) continue;
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
+            using var indexing = PipelineTelemetry.Source.StartActivity(PipelineTelemetry.Index, System.Diagnostics.ActivityKind.Client);
+            indexing?.SetTag("ingest.batch.size", batch.Count);
+            indexing?.SetTag("ingest.sink", _sink.GetType().Name);
+            long failuresBefore = Failures;
             var rejected = await _retry.ExecuteAsync(async ct => await _sink.WriteBatchAsync(batch, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+            indexing?.SetTag("ingest.batch.rejected", rejected.Count);
+            indexing?.SetTag("ingest.batch.retries", Failures - failuresBefore);
+            PipelineTelemetry.IndexDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
+            PipelineTelemetry.Indexed.Add(batch.Count - rejected.Count, new KeyValuePair<string, object?>("outcome", "stored"));
+            if (rejected.Count > 0) PipelineTelemetry.Indexed.Add(rejected.Count, new KeyValuePair<string, object?>("outcome", "rejected"));
             if (rejected.Count == 0)
             {
                 Stored += batch.Count;

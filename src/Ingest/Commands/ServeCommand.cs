@@ -70,6 +70,8 @@ public static class ServeCommand
         bool elastic = string.Equals(sinkOptions.Kind, "elasticsearch", StringComparison.OrdinalIgnoreCase);
         if (!elastic && !string.Equals(sinkOptions.Kind, "embedded", StringComparison.OrdinalIgnoreCase)) errors.Add("Sink:Kind must be embedded or elasticsearch");
         var esOptions = Bind<ElasticsearchOptions>(builder.Configuration, ElasticsearchOptions.SectionName);
+        var telemetry = Bind<TelemetryOptions>(builder.Configuration, TelemetryOptions.SectionName);
+        errors.AddRange(telemetry.Validate());
         if (elastic) errors.AddRange(esOptions.Validate());
         if (errors.Count > 0)
         {
@@ -92,6 +94,7 @@ public static class ServeCommand
                 """);
         }
 
+        builder.AddIngestTelemetry(telemetry);
         var tracker = new OffsetTracker();
         // The store: the embedded SQLite database, or Elasticsearch data streams. Both write idempotently by id,
         // answer the same queries and give resume watermarks.
@@ -107,7 +110,7 @@ public static class ServeCommand
             esSink = new ElasticsearchEventSink(esOptions, client);
             var es = new ElasticsearchQueries(client, esOptions);
             (sink, queries, watermarks) = (esSink, es, es);
-            storeName = $"elasticsearch {string.Join(",", esOptions.Urls)} (data streams *-go.*-{esOptions.Namespace})";
+            storeName = $"elasticsearch {string.Join(",", esOptions.Urls.Select(Telemetry.Redact))} (data streams *-go.*-{esOptions.Namespace})";
         }
         else
         {

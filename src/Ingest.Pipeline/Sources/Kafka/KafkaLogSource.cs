@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 using System.Text;
 using Confluent.Kafka;
@@ -9,6 +10,7 @@ using Ingest.Pipeline.Delivery;
 using Ingest.Pipeline.Model;
 using Ingest.Pipeline.Sinks;
 using Ingest.Pipeline.Sources.Kafka.Decoding;
+using Ingest.Pipeline.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -103,6 +105,7 @@ public sealed class KafkaLogSource : IDisposable
         try
         {
             var batch = new List<ConsumeResult<byte[], byte[]>>(BatchSize);
+            Activity? consuming = null;
             while (!cancellationToken.IsCancellationRequested && !_abort && _failure is null)
             {
                 ConsumeResult<byte[], byte[]>? result = null;
@@ -115,11 +118,23 @@ public sealed class KafkaLogSource : IDisposable
                     _logger.LogWarning("consume error: {Reason}", ex.Error.Reason);
                 }
                 if (_abort) break;
-                if (result?.Message is not null && !result.IsPartitionEOF) batch.Add(result);
+                if (result?.Message is not null && !result.IsPartitionEOF)
+                {
+                    // The span runs from a batch's first message to its hand-over; idle polls record nothing.
+                    if (batch.Count == 0) consuming = PipelineTelemetry.Source.StartActivity(PipelineTelemetry.Consume, ActivityKind.Consumer);
+                    batch.Add(result);
+                }
                 // Hand over a full batch, or whatever there is when the queue runs dry (then the processor
                 // also does its housekeeping: idle flushes, backpressure, offsets).
                 if (batch.Count >= BatchSize || result is null)
                 {
+                    if (consuming is not null)
+                    {
+                        consuming.SetTag("messaging.system", "kafka");
+                        consuming.SetTag("messaging.batch.message_count", batch.Count);
+                        consuming.Dispose();
+                        consuming = null;
+                    }
                     Send(new Work(batch, null));
                     batch = new List<ConsumeResult<byte[], byte[]>>(BatchSize);
                 }
@@ -187,7 +202,16 @@ public sealed class KafkaLogSource : IDisposable
                     continue;
                 }
                 var messages = work.Messages!;
-                for (int i = 0; i < messages.Count && !_abort; i++) Handle(messages[i]);
+                using (var assembling = messages.Count > 0 ? PipelineTelemetry.Source.StartActivity(PipelineTelemetry.Assemble) : null)
+                {
+                    long lines = _unreportedLines;
+                    for (int i = 0; i < messages.Count && !_abort; i++) Handle(messages[i]);
+                    assembling?.SetTag("messaging.batch.message_count", messages.Count);
+                    assembling?.SetTag("ingest.lines", _unreportedLines - lines);
+                    assembling?.SetTag("ingest.open_streams", _assembler.OpenStreams);
+                    PipelineTelemetry.Messages.Add(messages.Count);
+                    if (messages.Count > 0) PipelineTelemetry.BatchSize.Record(messages.Count);
+                }
                 // Housekeeping once per batch (and whenever the queue ran dry), not per message.
                 _assembler.FlushExpired(CaughtUp);
                 _stage?.Tick(_time.GetUtcNow(), _sink.Enqueue);
@@ -286,6 +310,17 @@ public sealed class KafkaLogSource : IDisposable
 
     private void Emit(IndexedEvent e)
     {
+        string type = Ingest.GoRuntime.Serialization.EventJsonWriter.TypeName(e.Event.Type);
+        using var parsed = PipelineTelemetry.Source.StartActivity(PipelineTelemetry.Parse);
+        if (parsed is not null)
+        {
+            parsed.SetTag("ingest.event.type", type);
+            parsed.SetTag("ingest.event.id", e.Id);
+            parsed.SetTag("messaging.kafka.offset", e.FirstOffset);
+            parsed.SetTag("messaging.destination.partition.id", e.Stream.Partition);
+            if (e.Event is Ingest.GoRuntime.Model.MultiLineEvent m) parsed.SetTag("ingest.event.lines", m.LineCount);
+        }
+        PipelineTelemetry.Events.Add(1, new KeyValuePair<string, object?>("type", type));
         if (_stage is null) Forward(e);
         else _stage.Process(e, _forward ??= Forward);
     }
