@@ -48,4 +48,78 @@ app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 {{- end }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/part-of: ingest
+{{- if .Values.canary }}
+canary: "true"
+{{- end }}
+{{- end }}
+
+{{/*
+Pod labels: the selector labels (stable), the canary mark and .Values.podLabels.
+*/}}
+{{- define "ingest.podLabels" -}}
+{{ include "ingest.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/part-of: ingest
+{{- if .Values.canary }}
+canary: "true"
+{{- end }}
+{{- with .Values.podLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/*
+Name of the ServiceAccount the pods run as.
+*/}}
+{{- define "ingest.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "ingest.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/*
+Container image: repository and tag (the chart's appVersion when image.tag is empty).
+*/}}
+{{- define "ingest.image" -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag | toString) }}
+{{- end }}
+
+{{/*
+Name of the PersistentVolumeClaim holding /data.
+*/}}
+{{- define "ingest.claimName" -}}
+{{- default (printf "%s-data" (include "ingest.fullname" .)) .Values.persistence.existingClaim }}
+{{- end }}
+
+{{/*
+Kafka security.protocol from kafka.sasl.enabled and kafka.tls.enabled (empty: PLAINTEXT, librdkafka's default).
+*/}}
+{{- define "ingest.kafkaSecurityProtocol" -}}
+{{- if and .Values.kafka.sasl.enabled .Values.kafka.tls.enabled }}SASL_SSL
+{{- else if .Values.kafka.sasl.enabled }}SASL_PLAINTEXT
+{{- else if .Values.kafka.tls.enabled }}SSL
+{{- end }}
+{{- end }}
+
+{{/*
+Checks of combinations the worker or Kubernetes would refuse; rendering stops with a message naming the value.
+*/}}
+{{- define "ingest.validate" -}}
+{{- if not (has .Values.sink.kind (list "embedded" "elasticsearch")) }}
+{{- fail (printf "sink.kind must be embedded or elasticsearch, not %q" .Values.sink.kind) }}
+{{- end }}
+{{- if and (eq .Values.sink.kind "elasticsearch") (empty .Values.elasticsearch.urls) }}
+{{- fail "elasticsearch.urls is required with sink.kind elasticsearch" }}
+{{- end }}
+{{- if empty .Values.secrets.apiToken.existingSecret }}
+{{- fail "secrets.apiToken.existingSecret is required: the API binds all interfaces in the pod and the worker refuses that without Serve:ApiToken (create the Secret, see helm/README.md)" }}
+{{- end }}
+{{- if and .Values.kafka.sasl.enabled (empty .Values.kafka.sasl.existingSecret) }}
+{{- fail "kafka.sasl.existingSecret is required with kafka.sasl.enabled (a Secret with the SASL user name and password)" }}
+{{- end }}
+{{- if and .Values.persistence.enabled (or .Values.autoscaling.enabled (gt (int .Values.replicaCount) 1)) }}
+{{- fail "persistence.enabled holds one embedded store on one volume: use replicaCount 1 without autoscaling, or sink.kind elasticsearch with persistence disabled to scale out" }}
+{{- end }}
 {{- end }}

@@ -92,8 +92,14 @@ public static class OtlpLogsDecoder
     }
 
     /// <summary>A message whose field <paramref name="field"/> holds repeated KeyValue.</summary>
-    private static void Attributes(ReadOnlySpan<byte> data, int field, Dictionary<string, string> into)
+    internal static void Attributes(ReadOnlySpan<byte> data, int field, Dictionary<string, string> into, bool single = false)
     {
+        // single: data is one KeyValue (a repeated attributes field read element by element).
+        if (single)
+        {
+            KeyValue(data, into);
+            return;
+        }
         var r = new ProtoReader(data);
         while (!r.End)
         {
@@ -187,7 +193,7 @@ public static class OtlpLogsDecoder
         }
     }
 
-    private static void JsonAttributes(JsonElement array, Dictionary<string, string> into)
+    internal static void JsonAttributes(JsonElement array, Dictionary<string, string> into)
     {
         if (array.ValueKind != JsonValueKind.Array) return;
         foreach (var kv in array.EnumerateArray())
@@ -217,7 +223,7 @@ public static class OtlpLogsDecoder
         return null;
     }
 
-    private static ulong JsonUInt64(JsonElement e, string name)
+    internal static ulong JsonUInt64(JsonElement e, string name)
     {
         if (!e.TryGetProperty(name, out var v)) return 0;
         if (v.ValueKind == JsonValueKind.String && ulong.TryParse(v.GetString(), NumberStyles.None, CultureInfo.InvariantCulture, out ulong s)) return s;
