@@ -35,9 +35,12 @@ public sealed class HybridLogicalClock(string node, long maxOffsetNanos)
     /// A receive of <paramref name="remote"/> at physical time <paramref name="physical"/>. Returns false (and
     /// stamps the event as local) when the remote stamp is beyond the maximum offset.
     /// </summary>
-    public bool Receive(HybridTimestamp remote, long physical, out HybridTimestamp stamp)
+    /// <param name="late">The event is processed after later events of this node (it arrived beyond the
+    /// reorder window): its physical time is behind this clock, so the offset is measured from the clock.</param>
+    public bool Receive(HybridTimestamp remote, long physical, out HybridTimestamp stamp, bool late = false)
     {
-        if (remote.Wall - physical > MaxOffsetNanos)
+        long reference = late ? Math.Max(physical, _last.Wall) : physical;
+        if (remote.Wall - reference > MaxOffsetNanos)
         {
             SkewRejections++;
             stamp = Local(physical);

@@ -1,0 +1,53 @@
+using Ingest.Correlation.Clocks;
+
+namespace Ingest.Correlation.Incidents;
+
+public enum FailureKind
+{
+    Crash,
+    ErrorSpan,
+    Blocking,
+    GcAnomaly,
+}
+
+/// <summary>A failure a detector found (a crash, an error span, a blocking finding, a GC anomaly) on one node.</summary>
+public sealed record DetectedEvent
+{
+    /// <summary>The document id of the evidence (crash:logs:3:1024:0, an alert id, span:trace:span).</summary>
+    public required string Id { get; init; }
+    public required FailureKind Kind { get; init; }
+    public required string Service { get; init; }
+    public required string Node { get; init; }
+    /// <summary>When it happened by the node's own clock (Unix nanoseconds).</summary>
+    public required long TimeUnixNanos { get; init; }
+    public string? TraceId { get; init; }
+    public string? SpanId { get; init; }
+    /// <summary>The caller's span, when the failure's own span was never exported (a crashed callee).</summary>
+    public string? ParentSpanId { get; init; }
+    public required string Summary { get; init; }
+    public string? Fingerprint { get; init; }
+    /// <summary>A stamp the service wrote itself (log field hlc), merged into the node's clock.</summary>
+    public HybridTimestamp? Hlc { get; init; }
+}
+
+/// <summary>An event placed in causal order, with what made its stamp doubtful.</summary>
+public sealed record StampedEvent(DetectedEvent Event, NodeStamp Stamp, bool ClockSkew, bool Late);
+
+/// <summary>One hop of how a failure spread: a service, its first failure, and whether it served again after.</summary>
+public sealed record PropagationStep(string Service, FailureKind FirstFailure, NodeStamp At, bool Recovered);
+
+/// <summary>Failures linked by trace or by service and time, in causal (HLC) order.</summary>
+public sealed record Incident
+{
+    public required string Id { get; init; }
+    public required IReadOnlyList<StampedEvent> Events { get; init; }
+    /// <summary>The first failure in causal order.</summary>
+    public required StampedEvent RootCause { get; init; }
+    public required IReadOnlyList<PropagationStep> Path { get; init; }
+    public required IReadOnlyList<string> TraceIds { get; init; }
+    public required IReadOnlyList<string> Services { get; init; }
+    public required IReadOnlyList<string> Nodes { get; init; }
+}
+
+/// <summary>A caller → callee edge of the service graph.</summary>
+public sealed record DependencyEdge(string Caller, string Callee, long Calls, long Errors, long CrashesPropagated);
