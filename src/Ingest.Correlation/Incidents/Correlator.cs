@@ -55,6 +55,7 @@ public sealed class Correlator(CorrelationOptions options)
     private readonly List<StampedEvent> _failures = [];
     private readonly Dictionary<string, Group> _byTrace = new(StringComparer.Ordinal);
     private readonly List<Group> _groups = [];
+    private readonly HashSet<string> _changed = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<(long Time, bool Ok)>> _serviceOutcomes = new(StringComparer.Ordinal);
 
     public SkewEstimator Skew { get; } = new();
@@ -358,6 +359,7 @@ public sealed class Correlator(CorrelationOptions options)
             if (_groups.Count > options.MaxIncidents) _groups.RemoveAt(0);
         }
         group.Events.Add(s);
+        _changed.Add(group.Key);
         if (e.TraceId is { } t)
         {
             if (_byTrace.TryGetValue(t, out var other) && Find(other) != group) group = Union(group, Find(other));
@@ -386,6 +388,7 @@ public sealed class Correlator(CorrelationOptions options)
         // The older group (created first) keeps its key: incident ids do not change as they grow.
         var (keep, gone) = _groups.IndexOf(a) <= _groups.IndexOf(b) ? (a, b) : (b, a);
         gone.Parent = keep;
+        _changed.Add(keep.Key);
         keep.Events.AddRange(gone.Events);
         gone.Events.Clear();
         keep.Traces.UnionWith(gone.Traces);
@@ -428,6 +431,15 @@ public sealed class Correlator(CorrelationOptions options)
             });
         }
         return result;
+    }
+
+    /// <summary>Incidents that gained events since the last call (what to write to the store again).</summary>
+    public IReadOnlyList<Incident> TakeChanged()
+    {
+        if (_changed.Count == 0) return [];
+        var changed = Incidents().Where(i => _changed.Contains(i.Id)).ToList();
+        _changed.Clear();
+        return changed;
     }
 
     /// <summary>Caller → callee edges from parent/child spans, with crashes that spread along them.</summary>

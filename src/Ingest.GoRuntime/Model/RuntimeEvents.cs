@@ -9,6 +9,13 @@ public enum RuntimeEventType
     TaggedLog,
     LeakSuspect,
     GcAlert,
+    Incident,
+}
+
+/// <summary>An event defined outside this assembly (correlation's incidents) that writes its own JSON fields.</summary>
+public interface ISelfWritingEvent
+{
+    void WriteFields(System.Text.Json.Utf8JsonWriter w);
 }
 
 /// <summary>Base of everything the scanner emits. Positions are whatever the caller passed with each line (line numbers, Kafka offsets).</summary>

@@ -50,6 +50,7 @@ public sealed class EventJsonWriter(FrameSemanticsOptions? semantics = null)
             case TaggedLogEvent t: WriteTag(w, t); break;
             case LeakSuspectEvent l: WriteLeak(w, l); break;
             case GcAlertEvent a: WriteAlert(w, a); break;
+            case ISelfWritingEvent self: self.WriteFields(w); break;
         }
         w.WriteEndObject();
     }
@@ -63,6 +64,7 @@ public sealed class EventJsonWriter(FrameSemanticsOptions? semantics = null)
         RuntimeEventType.TaggedLog => "tagged_log",
         RuntimeEventType.LeakSuspect => "leak_suspect",
         RuntimeEventType.GcAlert => "alert",
+        RuntimeEventType.Incident => "incident",
         _ => "unknown",
     };
 

@@ -30,6 +30,49 @@ public static class OtlpEncoder
         return Len(1, [.. resourceLogs]);                                                   // ExportLogsServiceRequest.resource_logs
     }
 
+    /// <summary>ExportTraceServiceRequest (opentelemetry/proto/trace/v1) with one resource and its spans.</summary>
+    public static byte[] Spans(IDictionary<string, string> resource, IEnumerable<Ingest.Correlation.Model.SpanRecord> spans)
+    {
+        var scope = new List<byte>();
+        scope.AddRange(Len(1, Len(1, Encoding.UTF8.GetBytes("example.com/shop"))));      // ScopeSpans.scope.name
+        foreach (var sp in spans)
+        {
+            var span = new List<byte>();
+            span.AddRange(Len(1, Convert.FromHexString(sp.TraceId)));
+            span.AddRange(Len(2, Convert.FromHexString(sp.SpanId.PadLeft(16, '0'))));
+            if (sp.ParentSpanId is { } p) span.AddRange(Len(4, Convert.FromHexString(p.PadLeft(16, '0'))));
+            span.AddRange(Len(5, Encoding.UTF8.GetBytes(sp.Name)));
+            span.AddRange(Varint(6, 2));                                                      // kind: SERVER
+            span.AddRange(Fixed64(7, (ulong)sp.StartUnixNanos));
+            span.AddRange(Fixed64(8, (ulong)sp.EndUnixNanos));
+            span.AddRange(Len(9, KeyValue("http.route", "/orders")));
+            foreach (var ex in sp.Exceptions)
+            {
+                var ev = new List<byte>();
+                ev.AddRange(Fixed64(1, (ulong)sp.EndUnixNanos));
+                ev.AddRange(Len(2, Encoding.UTF8.GetBytes("exception")));
+                if (ex.Type is { } t) ev.AddRange(Len(3, KeyValue("exception.type", t)));
+                if (ex.Message is { } m) ev.AddRange(Len(3, KeyValue("exception.message", m)));
+                if (ex.StackTrace is { } st) ev.AddRange(Len(3, KeyValue("exception.stacktrace", st)));
+                span.AddRange(Len(11, [.. ev]));
+            }
+            if (sp.Status != Ingest.Correlation.Model.SpanStatus.Unset || sp.StatusMessage is not null)
+            {
+                var status = new List<byte>();
+                if (sp.StatusMessage is { } msg) status.AddRange(Len(2, Encoding.UTF8.GetBytes(msg)));
+                status.AddRange(Varint(3, (ulong)sp.Status));
+                span.AddRange(Len(15, [.. status]));
+            }
+            scope.AddRange(Len(2, [.. span]));                                                // ScopeSpans.spans
+        }
+        var res = new List<byte>();
+        foreach (var (k, v) in resource) res.AddRange(Len(1, KeyValue(k, v)));
+        var resourceSpans = new List<byte>();
+        resourceSpans.AddRange(Len(1, [.. res]));
+        resourceSpans.AddRange(Len(2, [.. scope]));
+        return Len(1, [.. resourceSpans]);                                                  // ExportTraceServiceRequest.resource_spans
+    }
+
     private static byte[] KeyValue(string k, string v) => [.. Len(1, Encoding.UTF8.GetBytes(k)), .. Len(2, Len(1, Encoding.UTF8.GetBytes(v)))];
 
     private static byte[] Len(int field, byte[] payload) => [.. Tag(field, 2), .. VarintBytes((ulong)payload.Length), .. payload];

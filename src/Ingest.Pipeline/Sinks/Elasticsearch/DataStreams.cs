@@ -25,6 +25,7 @@ public static class DataStreams
         new("tagged_log", "logs", "go.tagged", "event", ["process"], ["info"]),
         new("leak_suspect", "logs", "go.leak_suspect", "alert", ["process"], ["indicator"]),
         new("alert", "logs", "go.alert", "alert", ["process"], ["indicator"]),
+        new("incident", "logs", "go.incident", "alert", ["process"], ["indicator"]),
     ];
 
     private static readonly Dictionary<string, Stream> s_byType = All.ToDictionary(s => s.EventType, StringComparer.Ordinal);

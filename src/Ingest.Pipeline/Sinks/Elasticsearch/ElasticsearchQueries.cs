@@ -77,7 +77,7 @@ public sealed class ElasticsearchQueries(ElasticsearchClient client, Elasticsear
 
     private string Index(string type) => DataStreams.For(type).Name(options.Namespace);
 
-    private static bool Versioned(string type) => type is "alert" or "leak_suspect";
+    private static bool Versioned(string type) => type is "alert" or "leak_suspect" or "incident";
 
     public async Task<IReadOnlyList<CrashGroup>> CrashGroupsAsync(DateTimeOffset since, int limit, CancellationToken cancellationToken)
     {

@@ -117,6 +117,10 @@ public static class ElasticsearchTemplates
             ("started_at", Type("date")), ("last_seen_at", Type("date")), ("ended_at", Type("date")),
             ("first_cycle", Type("long")), ("last_cycle", Type("long")), ("cycles", Type("integer")),
             ("value", Type("double")), ("peak_value", Type("double")), ("threshold", Type("double"))),
+        "incident" => Props(
+            ("root_cause", Props(("id", Keyword()), ("kind", Keyword()), ("service", Keyword()), ("node", Keyword()))),
+            ("services", Keyword()), ("nodes", Keyword()), ("trace_ids", Keyword()), ("event_count", Type("integer")),
+            ("clock_skew", Type("boolean")), ("first_hlc", Keyword()), ("path", Props(("service", Keyword()), ("first_failure", Keyword()), ("recovered", Type("boolean"))))),
         _ => throw new ArgumentOutOfRangeException(nameof(eventType), eventType, "no data stream for this event type"),
     };
 

@@ -28,7 +28,7 @@ public static class OtlpTracesDecoder
             }
             return null;
         }
-        catch (InvalidDataException ex)
+        catch (FormatException ex)
         {
             return "invalid OTLP protobuf: " + ex.Message;
         }

@@ -1,0 +1,91 @@
+using System.Globalization;
+using System.Text.Json;
+using Ingest.GoRuntime.Model;
+
+namespace Ingest.Correlation.Incidents;
+
+/// <summary>An incident as a stored document (event type "incident"): one per incident id, rewritten as it grows.</summary>
+public sealed class IncidentEvent : RuntimeEvent, ISelfWritingEvent
+{
+    public override RuntimeEventType Type => RuntimeEventType.Incident;
+    public required Incident Incident { get; init; }
+
+    public static IncidentEvent From(Incident incident) => new() { Stream = "correlation", Line = 0, Incident = incident };
+
+    /// <summary>RFC 3339 with nanoseconds, UTC: what a postmortem timeline and a log line both show.</summary>
+    public static string Rfc3339(long unixNanos)
+    {
+        var t = DateTimeOffset.FromUnixTimeMilliseconds(Math.DivRem(unixNanos, 1_000_000, out long rest));
+        long fraction = (t.ToUnixTimeMilliseconds() % 1000) * 1_000_000 + rest;
+        if (fraction < 0) fraction += 1_000_000_000;
+        return t.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss", CultureInfo.InvariantCulture) + "." + fraction.ToString("D9", CultureInfo.InvariantCulture) + "Z";
+    }
+
+    public void WriteFields(Utf8JsonWriter w)
+    {
+        var i = Incident;
+        w.WriteStartObject("root_cause");
+        WriteEventFields(w, i.RootCause);
+        w.WriteEndObject();
+        w.WriteStartArray("path");
+        foreach (var p in i.Path)
+        {
+            w.WriteStartObject();
+            w.WriteString("service", p.Service);
+            w.WriteString("first_failure", Kind(p.FirstFailure));
+            w.WriteString("hlc", p.At.Stamp.ToString());
+            w.WriteString("node", p.At.Node);
+            w.WriteBoolean("recovered", p.Recovered);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteStartArray("events");
+        foreach (var e in i.Events)
+        {
+            w.WriteStartObject();
+            WriteEventFields(w, e);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        WriteStrings(w, "services", i.Services);
+        WriteStrings(w, "nodes", i.Nodes);
+        WriteStrings(w, "trace_ids", i.TraceIds);
+        w.WriteNumber("event_count", i.Events.Count);
+        w.WriteBoolean("clock_skew", i.Events.Any(e => e.ClockSkew));
+        w.WriteString("first_hlc", i.RootCause.Stamp.Stamp.ToString());
+        w.WriteString("started_at", Rfc3339(i.Events.Min(e => e.Event.TimeUnixNanos)));
+        w.WriteString("last_at", Rfc3339(i.Events.Max(e => e.Event.TimeUnixNanos)));
+    }
+
+    private static void WriteEventFields(Utf8JsonWriter w, StampedEvent e)
+    {
+        w.WriteString("id", e.Event.Id);
+        w.WriteString("kind", Kind(e.Event.Kind));
+        w.WriteString("service", e.Event.Service);
+        w.WriteString("node", e.Event.Node);
+        w.WriteString("time", Rfc3339(e.Event.TimeUnixNanos));
+        w.WriteString("hlc", e.Stamp.Stamp.ToString());
+        if (e.Event.TraceId is { } t) w.WriteString("trace_id", t);
+        if (e.Event.SpanId is { } s) w.WriteString("span_id", s);
+        w.WriteString("summary", e.Event.Summary);
+        if (e.Event.Fingerprint is { } f) w.WriteString("fingerprint", f);
+        w.WriteBoolean("clock_skew", e.ClockSkew);
+        w.WriteBoolean("late", e.Late);
+    }
+
+    private static void WriteStrings(Utf8JsonWriter w, string name, IEnumerable<string> values)
+    {
+        w.WriteStartArray(name);
+        foreach (string v in values) w.WriteStringValue(v);
+        w.WriteEndArray();
+    }
+
+    public static string Kind(FailureKind kind) => kind switch
+    {
+        FailureKind.Crash => "crash",
+        FailureKind.ErrorSpan => "error_span",
+        FailureKind.Blocking => "blocking",
+        FailureKind.GcAnomaly => "gc_anomaly",
+        _ => "unknown",
+    };
+}
