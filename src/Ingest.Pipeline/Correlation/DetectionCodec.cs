@@ -1,0 +1,64 @@
+using System.Text.Json;
+using Ingest.Correlation.Clocks;
+using Ingest.Correlation.Incidents;
+
+namespace Ingest.Pipeline.Correlation;
+
+/// <summary>Detected events on the detections topic: one small JSON object per message.</summary>
+public static class DetectionCodec
+{
+    public static byte[] Encode(DetectedEvent e)
+    {
+        using var ms = new MemoryStream();
+        using (var w = new Utf8JsonWriter(ms))
+        {
+            w.WriteStartObject();
+            w.WriteString("id", e.Id);
+            w.WriteString("kind", IncidentEvent.Kind(e.Kind));
+            w.WriteString("service", e.Service);
+            w.WriteString("node", e.Node);
+            w.WriteNumber("time_unix_nano", e.TimeUnixNanos);
+            if (e.TraceId is { } t) w.WriteString("trace_id", t);
+            if (e.SpanId is { } s) w.WriteString("span_id", s);
+            if (e.ParentSpanId is { } p) w.WriteString("parent_span_id", p);
+            w.WriteString("summary", e.Summary);
+            if (e.Fingerprint is { } f) w.WriteString("fingerprint", f);
+            if (e.Hlc is { } h) w.WriteString("hlc", h.ToString());
+            w.WriteEndObject();
+        }
+        return ms.ToArray();
+    }
+
+    /// <summary>Null for anything that is not a detection this version understands.</summary>
+    public static DetectedEvent? Decode(ReadOnlySpan<byte> json)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 8 });
+            using var doc = JsonDocument.ParseValue(ref reader);
+            var r = doc.RootElement;
+            string? Str(string name) => r.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+            FailureKind? kind = Str("kind") switch
+            {
+                "crash" => FailureKind.Crash,
+                "error_span" => FailureKind.ErrorSpan,
+                "blocking" => FailureKind.Blocking,
+                "gc_anomaly" => FailureKind.GcAnomaly,
+                _ => null,
+            };
+            if (kind is null || Str("id") is not { } id || Str("service") is not { } service || Str("node") is not { } node) return null;
+            if (!r.TryGetProperty("time_unix_nano", out var time) || !time.TryGetInt64(out long nanos)) return null;
+            return new DetectedEvent
+            {
+                Id = id, Kind = kind.Value, Service = service, Node = node, TimeUnixNanos = nanos,
+                TraceId = Str("trace_id"), SpanId = Str("span_id"), ParentSpanId = Str("parent_span_id"),
+                Summary = Str("summary") ?? string.Empty, Fingerprint = Str("fingerprint"),
+                Hlc = Str("hlc") is { } h && HybridTimestamp.TryParse(h, out var stamp) ? stamp : null,
+            };
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}
