@@ -6,12 +6,15 @@ FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
 COPY global.json Directory.Build.props Directory.Packages.props Ingest.sln ./
 COPY src/ src/
-RUN dotnet publish src/Ingest/Ingest.csproj -c Release -o /app --no-self-contained
+RUN dotnet publish src/Ingest/Ingest.csproj -c Release -o /app --no-self-contained \
+    && mkdir -p /data-dir
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
 WORKDIR /app
 COPY --from=build /app ./
 COPY config/ /app/config/
+# /data owned by the runtime user, so a named volume mounted there is writable without root.
+COPY --from=build --chown=65532:65532 /data-dir /data
 ENV INGEST_Serve__DataDirectory=/data \
     DOTNET_gcServer=1 \
     DOTNET_EnableDiagnostics=0
