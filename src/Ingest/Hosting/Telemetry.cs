@@ -19,6 +19,9 @@ public sealed class TelemetryOptions
     /// <summary>The service.name resource attribute of the worker itself.</summary>
     public string ServiceName { get; set; } = "ingest";
 
+    /// <summary>Export the pipeline's metrics over OTLP too (off when Prometheus scrapes /metrics anyway).</summary>
+    public bool ExportMetrics { get; set; } = true;
+
     /// <summary>One JSON object per log line on stdout (what log shippers parse).</summary>
     public bool JsonLogs { get; set; }
 
@@ -43,7 +46,7 @@ public static class Telemetry
             builder.Logging.AddJsonConsole(o => o.IncludeScopes = false);
         }
         if (!options.Enabled) return;
-        builder.Services.AddOpenTelemetry()
+        var otel = builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService(options.ServiceName, serviceVersion: typeof(Telemetry).Assembly.GetName().Version?.ToString()))
             .WithTracing(t =>
             {
@@ -52,8 +55,9 @@ public static class Telemetry
                 {
                     if (!string.IsNullOrWhiteSpace(options.OtlpEndpoint)) o.Endpoint = new Uri(options.OtlpEndpoint);
                 });
-            })
-            .WithMetrics(m =>
+            });
+        if (!options.ExportMetrics) return;
+        otel.WithMetrics(m =>
             {
                 m.AddMeter(PipelineTelemetry.SourceName);
                 m.AddOtlpExporter(o =>
