@@ -94,6 +94,18 @@ public sealed class IncidentScenarioTests
     }
 
     [Fact]
+    public void A_crash_known_only_from_logs_sits_under_the_caller_that_saw_it_fail()
+    {
+        // The log line carries the crashed span's id, never its parent: the caller is inferred (the deepest
+        // error span of another service without a failed child).
+        var (spans, events) = Scenario();
+        var fromLogs = events.Select(e => e.Kind == FailureKind.Crash ? e with { ParentSpanId = null } : e).ToList();
+        var incident = Assert.Single(Run(spans, fromLogs).Incidents());
+        Assert.Equal("crash:logs:2:8812:0", incident.RootCause.Event.Id);
+        Assert.Equal(["payments", "orders", "gateway"], incident.Path.Select(p => p.Service));
+    }
+
+    [Fact]
     public void The_node_beyond_the_maximum_offset_is_flagged_and_cannot_drag_the_order()
     {
         var (spans, events) = Scenario();

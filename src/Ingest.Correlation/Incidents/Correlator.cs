@@ -216,13 +216,29 @@ public sealed class Correlator(CorrelationOptions options)
             // A failure of an unexported callee of this span: after the children it called, before this span ends.
             foreach (var f in orphans.Where(o => CalledFrom(o) == span.SpanId).ToList())
             {
-                Fail(f, late);
+                Fail(f, late, span.SpanId);
                 orphans.Remove(f);
             }
             End(span, late);
         }
 
-        string? CalledFrom(DetectedEvent f) => f.ParentSpanId is { } p && byId.ContainsKey(p) ? p : null;
+        // The caller of an unexported failing span: named by the detection, else the caller that saw the
+        // failure: the deepest error span of another service none of whose exported children failed.
+        string? observer = tb.Spans
+            .Where(sp => sp.Status == SpanStatus.Error && !(children.TryGetValue(sp.SpanId, out var kids) && kids.Exists(k => k.Status == SpanStatus.Error)))
+            .OrderByDescending(sp => Depth(sp)).ThenByDescending(sp => sp.StartUnixNanos).FirstOrDefault()?.SpanId;
+
+        int Depth(SpanRecord sp)
+        {
+            int d = 0;
+            for (var cur = sp; cur.ParentSpanId is { } pid && byId.TryGetValue(pid, out var parent) && d < 64; cur = parent) d++;
+            return d;
+        }
+
+        string? CalledFrom(DetectedEvent f) =>
+            f.ParentSpanId is { } p && byId.ContainsKey(p) ? p
+            : f.Kind == FailureKind.Crash && observer is not null && byId[observer].Service != f.Service ? observer
+            : null;
 
         foreach (var root in tb.Spans.Where(sp => sp.ParentSpanId is null || !byId.ContainsKey(sp.ParentSpanId)).OrderBy(sp => sp.StartUnixNanos)) Visit(root);
         foreach (var f in orphans) Fail(f, late);
@@ -296,7 +312,7 @@ public sealed class Correlator(CorrelationOptions options)
         }
     }
 
-    private void Fail(DetectedEvent e, bool late)
+    private void Fail(DetectedEvent e, bool late, string? callerSpanId = null)
     {
         if (late) LateEvents++;
         var clock = Clock(e.Node);
@@ -306,7 +322,7 @@ public sealed class Correlator(CorrelationOptions options)
         {
             if (own.Span.Node == e.Node) clock.Receive(start, e.TimeUnixNanos, out _, late);
         }
-        else if (e.ParentSpanId is { } pid && _spans.TryGetValue(pid, out caller) && caller.Start is { } callerStart)
+        else if ((callerSpanId ?? e.ParentSpanId) is { } pid && _spans.TryGetValue(pid, out caller) && caller.Start is { } callerStart)
         {
             if (!clock.Receive(callerStart, e.TimeUnixNanos, out _, late)) _skewedNodes.Add(caller.Span.Node);
             // The call happened (its span died with the process): count it, and its failure, on the edge.

@@ -1,0 +1,198 @@
+using Confluent.Kafka;
+using Ingest.Correlation.Incidents;
+using Ingest.Correlation.Model;
+using Ingest.Pipeline.Model;
+using Ingest.Pipeline.Sinks;
+using Ingest.Pipeline.Sources.Kafka;
+using Ingest.Pipeline.Sources.Kafka.Decoding;
+using Ingest.Pipeline.Sources.Kafka.Decoding.Otlp;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Ingest.Pipeline.Correlation;
+
+/// <summary>
+/// The correlating stage: a consumer group over the detections topic and the spans topic, co-partitioned by
+/// trace id (range assignment gives a worker the same partition numbers of both), feeding the
+/// <see cref="Correlator"/> and writing incidents to the sink as they change. Its state is a time window, so
+/// instead of committing offsets it re-reads <see cref="CorrelationTopicsOptions.Lookback"/> of history when
+/// partitions are assigned; incident ids are deterministic, so rewriting an incident after a restart or a
+/// rebalance replaces the same document.
+/// </summary>
+public sealed class CorrelationSource : IDisposable
+{
+    public static readonly StreamKey IncidentStream = new("correlation", 0, "incidents");
+
+    private readonly CorrelationTopicsOptions _topics;
+    private readonly KafkaSourceOptions _kafka;
+    private readonly BatchingSinkHost _sink;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly object _gate = new();
+    private Correlator _correlator;
+    private readonly CorrelationOptions _options;
+    private readonly List<SpanRecord> _spans = [];
+
+    public CorrelationSource(CorrelationOptions options, CorrelationTopicsOptions topics, KafkaSourceOptions kafka, BatchingSinkHost sink, ILogger? logger = null, TimeProvider? time = null)
+    {
+        _options = options;
+        _topics = topics;
+        _kafka = kafka;
+        _sink = sink;
+        _logger = logger ?? NullLogger.Instance;
+        _time = time ?? TimeProvider.System;
+        _correlator = new Correlator(options);
+    }
+
+    public long Detections { get; private set; }
+    public long Spans { get; private set; }
+    public long IncidentsWritten { get; private set; }
+    public IReadOnlyList<TopicPartition> Assignment { get; private set; } = [];
+
+    public IReadOnlyList<Incident> Incidents()
+    {
+        lock (_gate) return _correlator.Incidents();
+    }
+
+    public IReadOnlyList<DependencyEdge> Graph()
+    {
+        lock (_gate) return _correlator.Graph();
+    }
+
+    public IReadOnlyDictionary<string, long> ClockLagNanos()
+    {
+        lock (_gate) return new Dictionary<string, long>(_correlator.Skew.All);
+    }
+
+    public IReadOnlyCollection<string> SkewedNodes()
+    {
+        lock (_gate) return [.. _correlator.SkewedNodes];
+    }
+
+    public void Run(CancellationToken cancellationToken)
+    {
+        var config = new ConsumerConfig
+        {
+            BootstrapServers = _kafka.BootstrapServers,
+            GroupId = _kafka.GroupId + "-correlation",
+            EnableAutoCommit = false,
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+            // Partition i of the detections topic and partition i of the spans topic go to the same worker.
+            PartitionAssignmentStrategy = PartitionAssignmentStrategy.Range,
+        };
+        foreach (var (key, value) in _kafka.Client) config.Set(key, value);
+        using var consumer = new ConsumerBuilder<byte[], byte[]>(config)
+            .SetErrorHandler((_, e) => _logger.Log(e.IsFatal ? LogLevel.Error : LogLevel.Warning, "correlation kafka: {Reason}", e.Reason))
+            .SetPartitionsAssignedHandler((c, partitions) => OnAssigned(c, partitions))
+            .SetPartitionsRevokedHandler((_, _) => Reset())
+            .SetPartitionsLostHandler((_, _) => Reset())
+            .Build();
+        consumer.Subscribe([_topics.DetectionsTopic, _topics.SpansTopic]);
+        long lastFlushCheck = _time.GetTimestamp();
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                ConsumeResult<byte[], byte[]>? r = null;
+                try
+                {
+                    r = consumer.Consume(TimeSpan.FromMilliseconds(100));
+                }
+                catch (ConsumeException ex) when (!ex.Error.IsFatal)
+                {
+                    _logger.LogWarning("correlation consume error: {Reason}", ex.Error.Reason);
+                }
+                if (r?.Message?.Value is { } value) Handle(r.Topic, value);
+                // Quiet for a second of wall time: what is buffered is as complete as it will get.
+                if (r is null || _time.GetElapsedTime(lastFlushCheck) > TimeSpan.FromSeconds(1))
+                {
+                    lastFlushCheck = _time.GetTimestamp();
+                    if (r is null) Flush();
+                    WriteChanged();
+                }
+            }
+            Flush();
+            WriteChanged();
+            consumer.Close();
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private IEnumerable<TopicPartitionOffset> OnAssigned(IConsumer<byte[], byte[]> consumer, List<TopicPartition> partitions)
+    {
+        Assignment = partitions;
+        Reset();
+        // Re-read the lookback window: the correlator's state is rebuilt, nothing needs committing.
+        var since = _time.GetUtcNow() - _topics.Lookback;
+        try
+        {
+            var wanted = partitions.Select(tp => new TopicPartitionTimestamp(tp, new Timestamp(since.UtcDateTime))).ToList();
+            return consumer.OffsetsForTimes(wanted, TimeSpan.FromSeconds(10))
+                .Select(o => o.Offset == Offset.End ? new TopicPartitionOffset(o.TopicPartition, Offset.End) : o).ToList();
+        }
+        catch (KafkaException ex)
+        {
+            _logger.LogWarning("correlation: offsets for the lookback window unavailable ({Reason}); reading from the beginning", ex.Error.Reason);
+            return partitions.Select(tp => new TopicPartitionOffset(tp, Offset.Beginning));
+        }
+    }
+
+    private void Reset()
+    {
+        lock (_gate) _correlator = new Correlator(_options);
+    }
+
+    private void Handle(string topic, byte[] value)
+    {
+        lock (_gate)
+        {
+            if (topic == _topics.DetectionsTopic)
+            {
+                if (DetectionCodec.Decode(value) is { } detected)
+                {
+                    Detections++;
+                    _correlator.AddEvent(detected);
+                }
+                return;
+            }
+            _spans.Clear();
+            string? error = _topics.SpansFormat == MessageFormat.OtlpJson ? OtlpTracesDecoder.DecodeJson(value, _spans) : OtlpTracesDecoder.DecodeProto(value, _spans);
+            if (error is not null)
+            {
+                _logger.LogWarning("correlation: undecodable span batch skipped: {Reason}", error);
+                return;
+            }
+            foreach (var s in _spans) _correlator.AddSpan(s);
+            Spans += _spans.Count;
+        }
+    }
+
+    private void Flush()
+    {
+        lock (_gate) _correlator.Flush();
+    }
+
+    private void WriteChanged()
+    {
+        IReadOnlyList<Incident> changed;
+        lock (_gate) changed = _correlator.TakeChanged();
+        foreach (var incident in changed)
+        {
+            var e = IncidentEvent.From(incident);
+            long last = incident.Events.Max(x => x.Event.TimeUnixNanos);
+            _sink.Enqueue(new IndexedEvent
+            {
+                Id = incident.Id, Event = e, Stream = IncidentStream, FirstOffset = 0,
+                Timestamp = DateTimeOffset.FromUnixTimeMilliseconds(last / 1_000_000), Metadata = new SourceMetadata { Service = incident.RootCause.Event.Service },
+                Tracked = false,
+            });
+            IncidentsWritten++;
+        }
+    }
+
+    public void Dispose()
+    {
+    }
+}
