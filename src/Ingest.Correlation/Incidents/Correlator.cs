@@ -11,7 +11,9 @@ public sealed class CorrelationOptions
     public TimeSpan MaxClockOffset { get; set; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>Events are held this long (by the latest time seen) so causally earlier ones arriving later go first.</summary>
-    public TimeSpan ReorderWindow { get; set; } = TimeSpan.FromSeconds(2);
+    /// <remarks>Detections trail their traces' spans by the time a crash takes to be assembled (the idle
+    /// flush, about a second) and published: the window must be longer than that.</remarks>
+    public TimeSpan ReorderWindow { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>An untraced failure joins an incident with a crash of the same service within this window.</summary>
     public TimeSpan ServiceWindow { get; set; } = TimeSpan.FromMinutes(2);

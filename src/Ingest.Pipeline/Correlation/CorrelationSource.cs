@@ -89,6 +89,7 @@ public sealed class CorrelationSource : IDisposable
             .Build();
         consumer.Subscribe([_topics.DetectionsTopic, _topics.SpansTopic]);
         long lastFlushCheck = _time.GetTimestamp();
+        long lastMessage = _time.GetTimestamp();
         try
         {
             while (!cancellationToken.IsCancellationRequested)
@@ -102,12 +103,17 @@ public sealed class CorrelationSource : IDisposable
                 {
                     _logger.LogWarning("correlation consume error: {Reason}", ex.Error.Reason);
                 }
-                if (r?.Message?.Value is { } value) Handle(r.Topic, value);
-                // Quiet for a second of wall time: what is buffered is as complete as it will get.
-                if (r is null || _time.GetElapsedTime(lastFlushCheck) > TimeSpan.FromSeconds(1))
+                if (r?.Message?.Value is { } value)
+                {
+                    Handle(r.Topic, value);
+                    lastMessage = _time.GetTimestamp();
+                }
+                // Quiet for a whole reorder window of wall time: what is buffered is as complete as it will get
+                // (detections trail their spans by the time a crash takes to be assembled and published).
+                if (_time.GetElapsedTime(lastFlushCheck) > TimeSpan.FromMilliseconds(500))
                 {
                     lastFlushCheck = _time.GetTimestamp();
-                    if (r is null) Flush();
+                    if (_time.GetElapsedTime(lastMessage) >= _options.ReorderWindow) Flush();
                     WriteChanged();
                 }
             }
@@ -125,6 +131,7 @@ public sealed class CorrelationSource : IDisposable
         Assignment = partitions;
         Reset();
         // Re-read the lookback window: the correlator's state is rebuilt, nothing needs committing.
+        if (_topics.ReplayFromBeginning) return partitions.Select(tp => new TopicPartitionOffset(tp, Offset.Beginning));
         var since = _time.GetUtcNow() - _topics.Lookback;
         try
         {
@@ -141,7 +148,11 @@ public sealed class CorrelationSource : IDisposable
 
     private void Reset()
     {
-        lock (_gate) _correlator = new Correlator(_options);
+        lock (_gate)
+        {
+            _correlator = new Correlator(_options);
+            _written.Clear();
+        }
     }
 
     private void Handle(string topic, byte[] value)
@@ -174,12 +185,29 @@ public sealed class CorrelationSource : IDisposable
         lock (_gate) _correlator.Flush();
     }
 
+    // What was last written per incident: a document is rewritten when it gains events or a service recovers.
+    private readonly Dictionary<string, string> _written = new(StringComparer.Ordinal);
+
+    private static string Signature(Incident i) => $"{i.Events.Count}|{string.Join(",", i.Path.Select(p => p.Service + (p.Recovered ? "+" : "-")))}";
+
     private void WriteChanged()
     {
-        IReadOnlyList<Incident> changed;
-        lock (_gate) changed = _correlator.TakeChanged();
+        var changed = new List<Incident>();
+        lock (_gate)
+        {
+            var taken = _correlator.TakeChanged();
+            var ids = taken.Select(i => i.Id).ToHashSet(StringComparer.Ordinal);
+            changed.AddRange(taken);
+            // Services still failing may have recovered since: those incidents are looked at again.
+            if (_written.Count > 0)
+            {
+                changed.AddRange(_correlator.Incidents().Where(i => !ids.Contains(i.Id) && _written.TryGetValue(i.Id, out var sig) && sig != Signature(i)));
+            }
+        }
         foreach (var incident in changed)
         {
+            _written[incident.Id] = Signature(incident);
+            if (_written.Count > _options.MaxIncidents) _written.Remove(_written.Keys.First());
             var e = IncidentEvent.From(incident);
             long last = incident.Events.Max(x => x.Event.TimeUnixNanos);
             _sink.Enqueue(new IndexedEvent

@@ -20,6 +20,12 @@ public sealed class CorrelationTopicsOptions
     /// <summary>On (re)assignment the correlator re-reads this much history: its state is a time window.</summary>
     public TimeSpan Lookback { get; set; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>
+    /// Re-read all that the topics retain instead of the lookback window. The embedded development cluster
+    /// needs it (librdkafka's mock brokers do not look offsets up by time); short-retention topics may too.
+    /// </summary>
+    public bool ReplayFromBeginning { get; set; }
+
     public List<string> Validate()
     {
         var errors = new List<string>();

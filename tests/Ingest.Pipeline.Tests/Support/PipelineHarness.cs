@@ -52,7 +52,8 @@ public sealed class PipelineHarness : IDisposable
         if (error is not null) throw new InvalidOperationException("produce failed: " + error);
     }
 
-    public Worker StartWorker(string group, IEnumerable<TopicOptions>? topics = null, SinkHostOptions? sink = null, IEventSink? sinkOverride = null, IEventStage? stage = null)
+    public Worker StartWorker(string group, IEnumerable<TopicOptions>? topics = null, SinkHostOptions? sink = null, IEventSink? sinkOverride = null, IEventStage? stage = null,
+        Func<OffsetTracker, IEventStage>? stageFactory = null)
     {
         var options = new KafkaSourceOptions
         {
@@ -69,7 +70,7 @@ public sealed class PipelineHarness : IDisposable
                 ["topic.metadata.refresh.interval.ms"] = "1000",
             },
         };
-        var worker = new Worker(options, sinkOverride ?? Store, sink ?? new SinkHostOptions { BatchDelay = TimeSpan.FromMilliseconds(20) }, Store, stage);
+        var worker = new Worker(options, sinkOverride ?? Store, sink ?? new SinkHostOptions { BatchDelay = TimeSpan.FromMilliseconds(20) }, Store, stage, stageFactory);
         _workers.Add(worker);
         return worker;
     }
@@ -97,9 +98,11 @@ public sealed class PipelineHarness : IDisposable
         private readonly Task _sinkTask;
         private Exception? _error;
 
-        internal Worker(KafkaSourceOptions options, IEventSink sink, SinkHostOptions sinkOptions, IResumeWatermarks watermarks, IEventStage? stage)
+        internal Worker(KafkaSourceOptions options, IEventSink sink, SinkHostOptions sinkOptions, IResumeWatermarks watermarks, IEventStage? stage,
+            Func<OffsetTracker, IEventStage>? stageFactory)
         {
             Tracker = new OffsetTracker();
+            stage ??= stageFactory?.Invoke(Tracker);
             Metrics = new PipelineMetrics();
             DeadLetters = new DeadLetterProducer(options, Tracker, Metrics);
             Sink = new BatchingSinkHost(sink, sinkOptions, batch =>
