@@ -15,6 +15,13 @@ public sealed class CorrelationOptions
     /// flush, about a second) and published: the window must be longer than that.</remarks>
     public TimeSpan ReorderWindow { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// A trace is also held this long after its last item arrived (wall time): detections come from logs,
+    /// later than the spans of the same moment (a crash is assembled, then published), while other traces'
+    /// spans keep moving the event-time watermark on.
+    /// </summary>
+    public TimeSpan MinHold { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>An untraced failure joins an incident with a crash of the same service within this window.</summary>
     public TimeSpan ServiceWindow { get; set; } = TimeSpan.FromMinutes(2);
 
@@ -32,8 +39,9 @@ public sealed class CorrelationOptions
 /// parent's start (the request), span ends receives of their children's ends (the replies), so an error
 /// upstream orders after the failure downstream that caused it.
 /// </summary>
-public sealed class Correlator(CorrelationOptions options)
+public sealed class Correlator(CorrelationOptions options, TimeProvider? time = null)
 {
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
     private readonly long _maxOffset = options.MaxClockOffset.Ticks * 100;
     private readonly long _window = options.ReorderWindow.Ticks * 100;
     private readonly long _serviceWindow = options.ServiceWindow.Ticks * 100;
@@ -42,7 +50,7 @@ public sealed class Correlator(CorrelationOptions options)
     // Reorder buffer: a trace is released whole once all of it is older than the watermark, then processed in
     // the order of its span tree; untraced failures are released by time.
     private readonly Dictionary<string, TraceBuffer> _traces = new(StringComparer.Ordinal);
-    private readonly PriorityQueue<DetectedEvent, (long Time, long Seq)> _untraced = new();
+    private readonly PriorityQueue<(DetectedEvent Event, long Arrival), (long Time, long Seq)> _untraced = new();
     private int _buffered;
     private long _seq;
     private long _latest = long.MinValue;
@@ -76,6 +84,7 @@ public sealed class Correlator(CorrelationOptions options)
         /// <summary>Released once the watermark passes this: its latest time, or for a trace that arrived
         /// after the window, the latest time seen on arrival (it gets one more window to complete).</summary>
         public long ReadyAt = long.MinValue;
+        public long LastArrival;
         public bool Late;
     }
 
@@ -111,7 +120,7 @@ public sealed class Correlator(CorrelationOptions options)
             Fail(e, late: true);
             return;
         }
-        _untraced.Enqueue(e, (e.TimeUnixNanos, _seq++));
+        _untraced.Enqueue((e, _time.GetTimestamp()), (e.TimeUnixNanos, _seq++));
         _buffered++;
         Advance(e.TimeUnixNanos);
     }
@@ -134,6 +143,7 @@ public sealed class Correlator(CorrelationOptions options)
         tb.MinTime = Math.Min(tb.MinTime, min);
         tb.MaxTime = Math.Max(tb.MaxTime, max);
         tb.ReadyAt = Math.Max(tb.ReadyAt, tb.Late ? tb.ReadyAt : tb.MaxTime);
+        tb.LastArrival = _time.GetTimestamp();
         _buffered++;
         Advance(max);
     }
@@ -145,7 +155,9 @@ public sealed class Correlator(CorrelationOptions options)
         Release(force: _buffered > options.MaxBuffered);
     }
 
-    private void Release(bool force)
+    /// <param name="force">Release regardless of watermark and hold: all of it (<paramref name="all"/>) or until the
+    /// buffer is back under half its bound.</param>
+    private void Release(bool force, bool all = false)
     {
         while (true)
         {
@@ -154,19 +166,20 @@ public sealed class Correlator(CorrelationOptions options)
             string? traceId = null;
             foreach (var (id, tb) in _traces)
             {
-                if ((tb.ReadyAt <= _watermark || force) && (trace is null || tb.MinTime < trace.MinTime || (tb.MinTime == trace.MinTime && tb.Seq < trace.Seq)))
+                if ((force || (tb.ReadyAt <= _watermark && _time.GetElapsedTime(tb.LastArrival) >= options.MinHold)) && (trace is null || tb.MinTime < trace.MinTime || (tb.MinTime == trace.MinTime && tb.Seq < trace.Seq)))
                 {
                     trace = tb;
                     traceId = id;
                 }
             }
-            bool untracedReady = _untraced.TryPeek(out var f, out var key) && (key.Time <= _watermark || force);
+            bool untracedReady = _untraced.TryPeek(out var f, out var key) &&
+                (force || (key.Time <= _watermark && _time.GetElapsedTime(f.Arrival) >= options.MinHold));
             if (trace is null && !untracedReady) return;
             if (untracedReady && (trace is null || key.Time < trace.MinTime))
             {
                 _untraced.Dequeue();
                 _buffered--;
-                Fail(f!, late: false);
+                Fail(f.Event, late: false);
             }
             else
             {
@@ -174,12 +187,15 @@ public sealed class Correlator(CorrelationOptions options)
                 _buffered -= trace!.Spans.Count + trace.Failures.Count;
                 ProcessTrace(trace, late: trace.Late);
             }
-            if (force && _buffered <= options.MaxBuffered / 2) force = false;
+            if (force && !all && _buffered <= options.MaxBuffered / 2) force = false;
         }
     }
 
     /// <summary>Processes everything still buffered (end of input, or a quiet period).</summary>
-    public void Flush() => Release(force: true);
+    public void Flush() => Release(force: true, all: true);
+
+    /// <summary>Releases what the watermark and the hold time allow (call periodically).</summary>
+    public void Tick() => Release(force: _buffered > options.MaxBuffered);
 
     /// <summary>
     /// A trace in the order of its span tree: a span starts (a receive of its parent's start), the failures

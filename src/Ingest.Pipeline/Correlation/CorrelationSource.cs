@@ -41,7 +41,7 @@ public sealed class CorrelationSource : IDisposable
         _sink = sink;
         _logger = logger ?? NullLogger.Instance;
         _time = time ?? TimeProvider.System;
-        _correlator = new Correlator(options);
+        _correlator = new Correlator(options, _time);
     }
 
     public long Detections { get; private set; }
@@ -114,6 +114,7 @@ public sealed class CorrelationSource : IDisposable
                 {
                     lastFlushCheck = _time.GetTimestamp();
                     if (_time.GetElapsedTime(lastMessage) >= _options.ReorderWindow) Flush();
+                    else Tick();
                     WriteChanged();
                 }
             }
@@ -150,7 +151,7 @@ public sealed class CorrelationSource : IDisposable
     {
         lock (_gate)
         {
-            _correlator = new Correlator(_options);
+            _correlator = new Correlator(_options, _time);
             _written.Clear();
         }
     }
@@ -183,6 +184,11 @@ public sealed class CorrelationSource : IDisposable
     private void Flush()
     {
         lock (_gate) _correlator.Flush();
+    }
+
+    private void Tick()
+    {
+        lock (_gate) _correlator.Tick();
     }
 
     // What was last written per incident: a document is rewritten when it gains events or a service recovers.

@@ -151,13 +151,15 @@ public sealed class CorrelationEndToEndTests
         {
             using var h = Harness();
             var s = Build(traces: 8);
-            ProduceAll(h, s);
             var worker = LogWorker(h);
             var running = Enumerable.Range(0, correlators).Select(_ => StartCorrelator(h, worker)).ToList();
             try
             {
-                // Both members have their share of the partitions before the result counts.
-                Wait.Until(() => running.All(r => r.Source.Assignment.Count > 0) || correlators == 1, TimeSpan.FromSeconds(60), "partitions shared");
+                // The group has settled (each member holds its share) before the data comes, so no member
+                // writes a partial view that a rebalance would then redo.
+                Wait.Until(() => running.All(r => r.Source.Assignment.Count > 0) && running.Sum(r => r.Source.Assignment.Count) == 8,
+                    TimeSpan.FromSeconds(60), "partitions shared", () => string.Join(", ", running.Select(r => r.Source.Assignment.Count)));
+                ProduceAll(h, s);
                 Wait.Until(() => StoredIncidents(h).Count == 1 && StoredIncidents(h)[0].GetProperty("event_count").GetInt32() >= 3, TimeSpan.FromSeconds(60), "the incident stored",
                     () => string.Join(", ", running.Select(r => $"{r.Source.Detections}d/{r.Source.Spans}s")));
                 return [.. StoredIncidents(h).Select(Signature).Order(StringComparer.Ordinal)];
