@@ -116,6 +116,7 @@ public sealed class CorrelationSource : IDisposable
                     if (_time.GetElapsedTime(lastMessage) >= _options.ReorderWindow) Flush();
                     else Tick();
                     WriteChanged();
+                    lock (_gate) CorrelationMetrics.Publish(_correlator.Skew.All, _correlator.SkewedNodes, _correlator.SkewRejections, _correlator.LateEvents);
                 }
             }
             Flush();
@@ -223,6 +224,7 @@ public sealed class CorrelationSource : IDisposable
                 Tracked = false,
             });
             IncidentsWritten++;
+            CorrelationMetrics.IncidentWritten();
         }
     }
 

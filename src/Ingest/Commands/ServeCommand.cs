@@ -5,6 +5,8 @@ using Ingest.GoRuntime.Analysis.Gc;
 using Ingest.GoRuntime.Model;
 using Ingest.Pipeline.Alerting;
 using Ingest.Pipeline.Analysis;
+using Ingest.Pipeline.Correlation;
+using Ingest.Correlation.Incidents;
 using Ingest.Hosting;
 using Ingest.Pipeline.Assembly;
 using Ingest.Pipeline.Delivery;
@@ -71,6 +73,10 @@ public static class ServeCommand
         if (!elastic && !string.Equals(sinkOptions.Kind, "embedded", StringComparison.OrdinalIgnoreCase)) errors.Add("Sink:Kind must be embedded or elasticsearch");
         var esOptions = Bind<ElasticsearchOptions>(builder.Configuration, ElasticsearchOptions.SectionName);
         var telemetry = Bind<TelemetryOptions>(builder.Configuration, TelemetryOptions.SectionName);
+        var correlation = Bind<CorrelationOptions>(builder.Configuration, CorrelationOptions.SectionName);
+        var correlationTopics = Bind<CorrelationTopicsOptions>(builder.Configuration, CorrelationTopicsOptions.SectionName);
+        errors.AddRange(correlationTopics.Validate());
+        if (correlation.MaxClockOffset <= TimeSpan.Zero || correlation.ReorderWindow <= TimeSpan.Zero) errors.Add("Correlation:MaxClockOffset and Correlation:ReorderWindow must be positive");
         errors.AddRange(telemetry.Validate());
         if (elastic) errors.AddRange(esOptions.Validate());
         if (errors.Count > 0)
@@ -85,6 +91,13 @@ public static class ServeCommand
             dev = new MockKafkaCluster(brokers: 3);
             foreach (var t in kafka.EffectiveTopics) dev.CreateTopic(t.Name, serve.DevPartitions);
             dev.CreateTopic(kafka.DeadLetterTopic, 1);
+            if (correlationTopics.Enabled)
+            {
+                dev.CreateTopic(correlationTopics.SpansTopic, serve.DevPartitions);
+                dev.CreateTopic(correlationTopics.DetectionsTopic, serve.DevPartitions);
+                // The mock brokers cannot look offsets up by time.
+                correlationTopics.ReplayFromBeginning = true;
+            }
             kafka.BootstrapServers = dev.BootstrapServers;
             Console.Error.WriteLine($"""
                 ingest: no Kafka:BootstrapServers configured: started an EMBEDDED DEVELOPMENT Kafka cluster at {dev.BootstrapServers}
@@ -143,6 +156,12 @@ public static class ServeCommand
             }
             return gc;
         });
+        builder.Services.AddSingleton(correlation).AddSingleton(correlationTopics);
+        // Between assembly and the sink: GC analytics, then (with correlation on) the detections publisher.
+        builder.Services.AddSingleton<IEventStage>(sp => correlationTopics.Enabled
+            ? new StageChain(sp.GetRequiredService<GcAnalytics>(), sp.GetRequiredService<DetectionPublisher>())
+            : sp.GetRequiredService<GcAnalytics>());
+        builder.Services.AddSingleton(sp => new DetectionPublisher(correlationTopics, kafka, tracker, sp.GetRequiredService<ILogger<DetectionPublisher>>()));
         builder.Services.AddSingleton(sp => new DeadLetterProducer(kafka, tracker, sp.GetRequiredService<PipelineMetrics>(), sp.GetRequiredService<ILogger<DeadLetterProducer>>()));
         builder.Services.AddSingleton(sp => new BatchingSinkHost(sink, sinkOptions, batch =>
         {
@@ -152,6 +171,11 @@ public static class ServeCommand
         builder.Services.AddHostedService<SinkHostService>();
         builder.Services.AddSingleton<KafkaSourceService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<KafkaSourceService>());
+        if (correlationTopics.Enabled)
+        {
+            builder.Services.AddSingleton(sp => new CorrelationSource(correlation, correlationTopics, kafka, sp.GetRequiredService<BatchingSinkHost>(), sp.GetRequiredService<ILogger<CorrelationSource>>()));
+            builder.Services.AddHostedService<CorrelationService>();
+        }
         if (files.Paths.Count > 0)
         {
             builder.Services.AddSingleton(files);
@@ -182,7 +206,7 @@ public static class ServeCommand
 
     private static readonly JsonSerializerOptions s_json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
-    private static readonly string[] s_eventTypes = ["crash", "goroutine_dump", "gc", "gc_scavenge", "tagged_log", "leak_suspect", "alert"];
+    private static readonly string[] s_eventTypes = ["crash", "goroutine_dump", "gc", "gc_scavenge", "tagged_log", "leak_suspect", "alert", "incident"];
     private static readonly string[] s_alertStatuses = [GcAlertEvent.Firing, GcAlertEvent.Resolved];
 
     public static void MapApi(WebApplication app, IEventQueries store)
@@ -229,6 +253,26 @@ public static class ServeCommand
                 factors = table.Factors.Select(f => new { factor = f.Factor, beta = f.Beta, note = f.Note }),
             }, s_json);
         });
+        app.MapGet("/api/v1/incidents", async (int? limit, string? service, DateTimeOffset? since, CancellationToken ct) =>
+            RawArray(await store.RecentAsync("incident", limit ?? 50, since, service, ct)));
+        app.MapGet("/api/v1/incidents/{id}", async (string id, CancellationToken ct) =>
+            await store.ByIdAsync(id, "incident", ct) is { } doc ? Results.Text(doc, "application/json") : Results.NotFound());
+        app.MapGet("/api/v1/dependency-graph", (IServiceProvider services) =>
+            services.GetService<CorrelationSource>() is { } c
+                ? Results.Json(new
+                {
+                    edges = c.Graph().Select(e => new { caller = e.Caller, callee = e.Callee, calls = e.Calls, errors = e.Errors, crashes_propagated = e.CrashesPropagated }),
+                }, s_json)
+                : Results.NotFound(new { error = "correlation is disabled (Correlation:Enabled)" }));
+        app.MapGet("/api/v1/clock-skew", (IServiceProvider services) =>
+            services.GetService<CorrelationSource>() is { } c
+                ? Results.Json(new
+                {
+                    method = "lower bounds from causal span pairs: a child starting before its parent by its node's clock",
+                    nodes = c.ClockLagNanos().Select(kv => new { node = kv.Key, behind_ms = kv.Value / 1e6 }),
+                    beyond_max_offset = c.SkewedNodes(),
+                }, s_json)
+                : Results.NotFound(new { error = "correlation is disabled (Correlation:Enabled)" }));
         app.MapGet("/api/v1/events/{type}", async (string type, int? limit, string? service, DateTimeOffset? since, CancellationToken ct) =>
             s_eventTypes.Contains(type)
                 ? RawArray(await store.RecentAsync(type, limit ?? 50, since, service, ct))

@@ -9,7 +9,7 @@ namespace Ingest.Hosting;
 
 /// <summary>Follows the configured log files (Files:Paths) on its own thread, into the same sink as Kafka.</summary>
 public sealed class FileTailService(FileTailOptions options, AnalyzerOptions analysis, AssemblerOptions assembly, BatchingSinkHost sink,
-    Ingest.Pipeline.Delivery.OffsetTracker tracker, ServeOptions serve, Ingest.Pipeline.Analysis.GcAnalytics stage, ILogger<FileTailSource> logger)
+    Ingest.Pipeline.Delivery.OffsetTracker tracker, ServeOptions serve, Ingest.Pipeline.Analysis.IEventStage stage, ILogger<FileTailSource> logger)
     : IHostedService, IDisposable
 {
     private readonly CancellationTokenSource _stop = new();

@@ -47,7 +47,7 @@ public sealed class KafkaSourceService : IHostedService, IDisposable
         OffsetTracker tracker,
         PipelineMetrics metrics,
         IResumeWatermarks watermarks,
-        GcAnalytics stage,
+        IEventStage stage,
         ILogger<KafkaSourceService> logger,
         ILoggerFactory loggers,
         IHostApplicationLifetime lifetime)
@@ -96,4 +96,38 @@ public sealed class KafkaSourceService : IHostedService, IDisposable
 public sealed class AlertmanagerService(AlertmanagerPublisher publisher) : BackgroundService
 {
     protected override Task ExecuteAsync(CancellationToken stoppingToken) => publisher.RunAsync(stoppingToken);
+}
+
+/// <summary>Runs the correlating consumer (detections and spans → incidents) on its own thread.</summary>
+public sealed class CorrelationService(Ingest.Pipeline.Correlation.CorrelationSource source, ILogger<CorrelationService> logger) : IHostedService, IDisposable
+{
+    private readonly CancellationTokenSource _stop = new();
+    private Thread? _thread;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _thread = new Thread(() =>
+        {
+            try
+            {
+                source.Run(_stop.Token);
+            }
+            catch (Exception ex)
+            {
+                // Correlation is derived state: log ingestion goes on without it.
+                logger.LogError(ex, "correlation stopped");
+            }
+        }) { IsBackground = true, Name = "correlation" };
+        _thread.Start();
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        _stop.Cancel();
+        _thread?.Join(TimeSpan.FromSeconds(30));
+        return Task.CompletedTask;
+    }
+
+    public void Dispose() => _stop.Dispose();
 }

@@ -20,9 +20,9 @@ public sealed class CorrelationEndToEndTests
     private const long Ms = 1_000_000;
     private static readonly Dictionary<string, long> s_skew = new() { ["node-a"] = 0, ["node-b"] = -250 * Ms, ["node-c"] = 300 * Ms };
 
-    private sealed record Scenario(long T0, List<(string Trace, SpanRecord Span)> Spans, string CrashTrace, string[] CrashLines);
+    internal sealed record Scenario(long T0, List<(string Trace, SpanRecord Span)> Spans, string CrashTrace, string[] CrashLines);
 
-    private static Scenario Build(int traces)
+    internal static Scenario Build(int traces)
     {
         long t0 = (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - 60_000) * Ms;
         var spans = new List<(string, SpanRecord)>();
@@ -46,11 +46,13 @@ public sealed class CorrelationEndToEndTests
         return new Scenario(t0, spans, crashTrace, lines);
     }
 
-    private static void ProduceAll(PipelineHarness h, Scenario s)
+    private static void ProduceAll(PipelineHarness h, Scenario s) => ProduceAll(h.Cluster.BootstrapServers, s);
+
+    internal static void ProduceAll(string bootstrap, Scenario s)
     {
         using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig
         {
-            BootstrapServers = h.Cluster.BootstrapServers, Partitioner = Partitioner.Murmur2Random, LingerMs = 5,
+            BootstrapServers = bootstrap, Partitioner = Partitioner.Murmur2Random, LingerMs = 5,
         }).Build();
         // Spans as the Collector's exporter sends them (partition_traces_by_id): one batch per service and trace.
         foreach (var group in s.Spans.GroupBy(x => (x.Trace, x.Span.Service, x.Span.Node)))

@@ -134,6 +134,53 @@ public sealed class ServeTests
     }
 
     [Fact]
+    public void Serve_correlates_logs_and_spans_into_incidents_with_the_dependency_graph_and_clock_skew()
+    {
+        string dir = Directory.CreateTempSubdirectory("ingest-serve-").FullName;
+        int port = FreePort();
+        string config = Path.Combine(dir, "appsettings.json");
+        File.WriteAllText(config, JsonSerializer.Serialize(new
+        {
+            Serve = new { DataDirectory = Path.Combine(dir, "data"), Urls = $"http://127.0.0.1:{port}" },
+            Assembly = new { IdleFlush = "00:00:00.300" },
+            Correlation = new { ReorderWindow = "00:00:03", MinHold = "00:00:02" },
+        }));
+        using var stop = new CancellationTokenSource();
+        string? bootstrap = null;
+        int exit = -1;
+        var thread = new Thread(() => exit = ServeCommand.Run(config, [], stop.Token, app => bootstrap = app.Services.GetRequiredService<KafkaSourceOptions>().BootstrapServers));
+        thread.Start();
+        try
+        {
+            Wait.Until(() => bootstrap is not null, TimeSpan.FromSeconds(60), "serve started");
+            Correlation.CorrelationEndToEndTests.ProduceAll(bootstrap!, Correlation.CorrelationEndToEndTests.Build(traces: 4));
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+            JsonElement incidents = default;
+            Wait.Until(() =>
+            {
+                incidents = JsonDocument.Parse(Get(http, "/api/v1/incidents")).RootElement;
+                return incidents.GetArrayLength() == 1 && incidents[0].GetProperty("event").GetProperty("path").GetArrayLength() == 3;
+            }, TimeSpan.FromSeconds(90), "the incident in the API", () => incidents.ValueKind == JsonValueKind.Array ? incidents.GetRawText() : "-");
+            var incident = incidents[0];
+            Assert.Equal("payments", incident.GetProperty("event").GetProperty("root_cause").GetProperty("service").GetString());
+            string id = incident.GetProperty("id").GetString()!;
+            Assert.Equal(id, JsonDocument.Parse(Get(http, $"/api/v1/incidents/{Uri.EscapeDataString(id)}")).RootElement.GetProperty("id").GetString());
+            var graph = JsonDocument.Parse(Get(http, "/api/v1/dependency-graph")).RootElement.GetProperty("edges");
+            Assert.Contains(graph.EnumerateArray(), e => e.GetProperty("caller").GetString() == "orders" && e.GetProperty("callee").GetString() == "payments");
+            var skew = JsonDocument.Parse(Get(http, "/api/v1/clock-skew")).RootElement;
+            Assert.Contains(skew.GetProperty("nodes").EnumerateArray(), n => n.GetProperty("node").GetString() == "node-b" && n.GetProperty("behind_ms").GetDouble() >= 200);
+            Assert.Contains("ingest_clock_lag_seconds{node=\"node-b\"}", Get(http, "/metrics"), StringComparison.Ordinal);
+        }
+        finally
+        {
+            stop.Cancel();
+            Assert.True(thread.Join(TimeSpan.FromSeconds(60)), "serve stopped");
+        }
+        Assert.Equal(0, exit);
+        Directory.Delete(dir, recursive: true);
+    }
+
+    [Fact]
     public void Beyond_loopback_the_api_requires_the_bearer_token_but_probes_and_metrics_stay_open()
     {
         string dir = Directory.CreateTempSubdirectory("ingest-serve-").FullName;
