@@ -55,6 +55,7 @@ public sealed class DetectionPublisher : IEventStage, IDisposable
         {
             Id = e.Id, Kind = kind, Service = service, Node = node, TimeUnixNanos = nanos,
             TraceId = m.TraceId, SpanId = m.SpanId, Summary = summary, Fingerprint = fingerprint,
+            Hlc = m.Hlc is { } h && Ingest.Correlation.Clocks.HybridTimestamp.TryParse(h, out var stamp) ? stamp : null,
         };
         return e.Event switch
         {

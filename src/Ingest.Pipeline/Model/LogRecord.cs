@@ -23,6 +23,8 @@ public sealed record SourceMetadata
     public string? TraceId { get; init; }
     public string? SpanId { get; init; }
     public string? ServiceVersion { get; init; }
+    /// <summary>A hybrid logical clock stamp written by the service (field or header "hlc"), as text.</summary>
+    public string? Hlc { get; init; }
 
     /// <summary>The service as users name it: what the shipper says, else the container's name.</summary>
     public string? ServiceName => Service ?? Container;

@@ -58,6 +58,7 @@ public sealed class MessageDecoder(MessageFormat format, JsonFieldMapping? mappi
             Service = Header(headers, "service"),
             Stream = Header(headers, "stream"),
             TraceId = Header(headers, "trace_id"),
+            Hlc = Header(headers, "hlc"),
             SpanId = Header(headers, "span_id"),
         };
         SplitLines(value, meta, null, into);
@@ -91,6 +92,7 @@ public sealed class MessageDecoder(MessageFormat format, JsonFieldMapping? mappi
                 ServiceVersion = Find(root, _mapping.ServiceVersion),
                 Stream = Find(root, _mapping.Stream),
                 TraceId = Find(root, _mapping.TraceId),
+                Hlc = Find(root, _mapping.Hlc),
                 SpanId = Find(root, _mapping.SpanId),
             };
             DateTimeOffset? ts = null;

@@ -28,6 +28,8 @@ public sealed class JsonFieldMapping
     public List<string> ServiceVersion { get; set; } = ["service.version"];
     public List<string> TraceId { get; set; } = ["trace.id", "trace_id", "traceId"];
     public List<string> SpanId { get; set; } = ["span.id", "span_id", "spanId"];
+    /// <summary>A hybrid logical clock stamp the service wrote ("&lt;unix-nanos&gt;,&lt;logical&gt;").</summary>
+    public List<string> Hlc { get; set; } = ["hlc"];
 }
 
 /// <summary>The lines of one message, or why it could not be decoded.</summary>

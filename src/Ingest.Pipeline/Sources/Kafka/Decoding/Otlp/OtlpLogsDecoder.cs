@@ -250,6 +250,7 @@ public static class OtlpLogsDecoder
             Stream = attrs.GetValueOrDefault("log.iostream") ?? attrs.GetValueOrDefault("stream"),
             TraceId = rec.TraceId is { Length: > 0 } ? rec.TraceId : attrs.GetValueOrDefault("trace_id"),
             SpanId = rec.SpanId is { Length: > 0 } ? rec.SpanId : attrs.GetValueOrDefault("span_id"),
+            Hlc = attrs.GetValueOrDefault("hlc"),
         };
         ulong nanos = rec.TimeUnixNano != 0 ? rec.TimeUnixNano : rec.ObservedUnixNano;
         DateTimeOffset? ts = nanos == 0 || nanos > (ulong)DateTimeOffset.MaxValue.ToUnixTimeMilliseconds() * 1_000_000 ? null
