@@ -33,8 +33,12 @@ public sealed class CorrelationSource : IDisposable
     private readonly CorrelationOptions _options;
     private readonly List<SpanRecord> _spans = [];
 
-    public CorrelationSource(CorrelationOptions options, CorrelationTopicsOptions topics, KafkaSourceOptions kafka, BatchingSinkHost sink, ILogger? logger = null, TimeProvider? time = null)
+    private readonly Ingest.GoRuntime.Analysis.AnalyzerOptions _analysis;
+
+    public CorrelationSource(CorrelationOptions options, CorrelationTopicsOptions topics, KafkaSourceOptions kafka, BatchingSinkHost sink, ILogger? logger = null, TimeProvider? time = null,
+        Ingest.GoRuntime.Analysis.AnalyzerOptions? analysis = null)
     {
+        _analysis = analysis ?? new Ingest.GoRuntime.Analysis.AnalyzerOptions();
         _options = options;
         _topics = topics;
         _kafka = kafka;
@@ -177,10 +181,42 @@ public sealed class CorrelationSource : IDisposable
                 _logger.LogWarning("correlation: undecodable span batch skipped: {Reason}", error);
                 return;
             }
-            foreach (var s in _spans) _correlator.AddSpan(s);
+            foreach (var s in _spans)
+            {
+                _correlator.AddSpan(s);
+                foreach (var ex in s.Exceptions) IndexStack(s, ex);
+            }
             Spans += _spans.Count;
         }
     }
+
+    /// <summary>
+    /// A Go exception event carries runtime.Stack text: it goes through the same crash parser as the logs and is
+    /// indexed as a recovered crash of that span, with its category, root-cause frame and fingerprint.
+    /// </summary>
+    private void IndexStack(SpanRecord span, SpanException ex)
+    {
+        if (ex.StackTrace is not { } stack || !stack.Contains("goroutine ", StringComparison.Ordinal)) return;
+        string message = (ex.Message ?? ex.Type ?? "error").ReplaceLineEndings(" ");
+        string text = $"panic: {message}\n\n{stack}\n";
+        var stream = new StreamKey(_topics.SpansTopic, 0, $"{span.Service}/{span.Node}");
+        var metadata = new SourceMetadata { Service = span.Service, Host = span.Node, TraceId = span.TraceId, SpanId = span.SpanId };
+        using var input = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(text));
+        Ingest.Pipeline.Analysis.StreamAnalyzer.Analyze(input, stream.Source, _analysis, e =>
+        {
+            if (e is not Ingest.GoRuntime.Model.CrashEvent crash) return;
+            // The span finished and was exported: the process survived it.
+            crash.Recovered = true;
+            _sink.Enqueue(new IndexedEvent
+            {
+                Id = $"crash:span:{span.TraceId}:{span.SpanId}", Event = e, Stream = stream, FirstOffset = 0,
+                Timestamp = DateTimeOffset.FromUnixTimeMilliseconds(span.EndUnixNanos / 1_000_000), Metadata = metadata, Tracked = false,
+            });
+            StackCrashes++;
+        });
+    }
+
+    public long StackCrashes { get; private set; }
 
     private void Flush()
     {

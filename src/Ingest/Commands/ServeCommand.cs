@@ -173,7 +173,7 @@ public static class ServeCommand
         builder.Services.AddHostedService(sp => sp.GetRequiredService<KafkaSourceService>());
         if (correlationTopics.Enabled)
         {
-            builder.Services.AddSingleton(sp => new CorrelationSource(correlation, correlationTopics, kafka, sp.GetRequiredService<BatchingSinkHost>(), sp.GetRequiredService<ILogger<CorrelationSource>>()));
+            builder.Services.AddSingleton(sp => new CorrelationSource(correlation, correlationTopics, kafka, sp.GetRequiredService<BatchingSinkHost>(), sp.GetRequiredService<ILogger<CorrelationSource>>(), analysis: analysis));
             builder.Services.AddHostedService<CorrelationService>();
         }
         if (files.Paths.Count > 0)

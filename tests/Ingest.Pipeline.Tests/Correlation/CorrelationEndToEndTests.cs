@@ -31,6 +31,9 @@ public sealed class CorrelationEndToEndTests
             TraceId = trace, SpanId = id, ParentSpanId = parent, Name = service + " handler", Service = service, Node = node,
             StartUnixNanos = t0 + startMs * Ms + s_skew[node], EndUnixNanos = t0 + endMs * Ms + s_skew[node], Status = status,
         };
+        // A recovered panic recorded on a span with its runtime.Stack text (span.RecordError with a stack trace).
+        var corpus = File.ReadAllText(Path.Combine(CorpusFeed.Dir, "01-nil-pointer-dereference.txt"));
+        string stack = corpus[corpus.IndexOf("goroutine ", StringComparison.Ordinal)..];
         // Trace 0 fails (payments panics inside it); the others, one second apart, succeed.
         for (int i = 0; i < traces; i++)
         {
@@ -38,7 +41,9 @@ public sealed class CorrelationEndToEndTests
             long at = i * 1_000;
             bool failing = i == 0;
             spans.Add((trace, Span(trace, $"{i:x4}00000000000a", null, "gateway", "node-a", at, at + 120, failing ? SpanStatus.Error : SpanStatus.Ok)));
-            spans.Add((trace, Span(trace, $"{i:x4}00000000000b", $"{i:x4}00000000000a", "orders", "node-b", at + 5, at + 110, failing ? SpanStatus.Error : SpanStatus.Ok)));
+            var orders = Span(trace, $"{i:x4}00000000000b", $"{i:x4}00000000000a", "orders", "node-b", at + 5, at + 110, failing ? SpanStatus.Error : SpanStatus.Ok);
+            if (i == 2) orders = orders with { Exceptions = [new SpanException("runtime.Error", "runtime error: invalid memory address or nil pointer dereference", stack)] };
+            spans.Add((trace, orders));
             if (!failing) spans.Add((trace, Span(trace, $"{i:x4}00000000000c", $"{i:x4}00000000000b", "payments", "node-c", at + 10, at + 40)));
         }
         string crashTrace = 1.ToString("x32", System.Globalization.CultureInfo.InvariantCulture);
@@ -121,6 +126,12 @@ public sealed class CorrelationEndToEndTests
                 TimeSpan.FromSeconds(60), "the incident stored, its services recovered",
                 () => $"{source.Detections} detections, {source.Spans} spans, {string.Join(" | ", StoredIncidents(h).Select(i => i.GetRawText()))}");
             var incident = StoredIncidents(h)[0];
+            // The exception's Go stack went through the crash parser: a recovered crash of that span.
+            Wait.Until(() => h.Store.Recent("crash", 10).Any(r => r.Id.StartsWith("crash:span:", StringComparison.Ordinal)), TimeSpan.FromSeconds(30), "the span's crash indexed");
+            var spanCrash = JsonDocument.Parse(h.Store.Recent("crash", 10).First(r => r.Id.StartsWith("crash:span:", StringComparison.Ordinal)).Doc).RootElement;
+            Assert.Equal("nil_pointer_dereference", spanCrash.GetProperty("event").GetProperty("category").GetString());
+            Assert.True(spanCrash.GetProperty("event").GetProperty("recovered").GetBoolean());
+            Assert.Equal("orders", spanCrash.GetProperty("service").GetString());
             Assert.Equal("crash", incident.GetProperty("root_cause").GetProperty("kind").GetString());
             Assert.Equal("payments", incident.GetProperty("root_cause").GetProperty("service").GetString());
             Assert.StartsWith("crash:logs:", incident.GetProperty("root_cause").GetProperty("id").GetString(), StringComparison.Ordinal);
