@@ -10,6 +10,7 @@ public enum RuntimeEventType
     LeakSuspect,
     GcAlert,
     Incident,
+    DependencyGraph,
 }
 
 /// <summary>An event defined outside this assembly (correlation's incidents) that writes its own JSON fields.</summary>

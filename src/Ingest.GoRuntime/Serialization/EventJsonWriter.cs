@@ -65,6 +65,7 @@ public sealed class EventJsonWriter(FrameSemanticsOptions? semantics = null)
         RuntimeEventType.LeakSuspect => "leak_suspect",
         RuntimeEventType.GcAlert => "alert",
         RuntimeEventType.Incident => "incident",
+        RuntimeEventType.DependencyGraph => "dependency_graph",
         _ => "unknown",
     };
 

@@ -247,6 +247,7 @@ public sealed class CorrelationSource : IDisposable
                 changed.AddRange(_correlator.Incidents().Where(i => !ids.Contains(i.Id) && _written.TryGetValue(i.Id, out var sig) && sig != Signature(i)));
             }
         }
+        WriteGraph();
         foreach (var incident in changed)
         {
             _written[incident.Id] = Signature(incident);
@@ -262,6 +263,30 @@ public sealed class CorrelationSource : IDisposable
             IncidentsWritten++;
             CorrelationMetrics.IncidentWritten();
         }
+    }
+
+    private string _graphWritten = string.Empty;
+
+    /// <summary>The dependency graph, stored as one document that is rewritten when it changes.</summary>
+    private void WriteGraph()
+    {
+        IReadOnlyList<DependencyEdge> edges;
+        IReadOnlyDictionary<string, long> lag;
+        lock (_gate)
+        {
+            edges = _correlator.Graph();
+            lag = new Dictionary<string, long>(_correlator.Skew.All);
+        }
+        if (edges.Count == 0) return;
+        string signature = string.Join(";", edges) + "|" + string.Join(";", lag);
+        if (signature == _graphWritten) return;
+        _graphWritten = signature;
+        var graph = new DependencyGraphEvent { Stream = "correlation", Line = 0, Edges = edges, ClockLagNanos = lag };
+        _sink.Enqueue(new IndexedEvent
+        {
+            Id = "dependency-graph:" + _kafka.GroupId, Event = graph, Stream = IncidentStream, FirstOffset = 0,
+            Timestamp = _time.GetUtcNow(), Metadata = SourceMetadata.Empty, Tracked = false,
+        });
     }
 
     public void Dispose()

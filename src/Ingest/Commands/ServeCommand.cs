@@ -206,7 +206,7 @@ public static class ServeCommand
 
     private static readonly JsonSerializerOptions s_json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
-    private static readonly string[] s_eventTypes = ["crash", "goroutine_dump", "gc", "gc_scavenge", "tagged_log", "leak_suspect", "alert", "incident"];
+    private static readonly string[] s_eventTypes = ["crash", "goroutine_dump", "gc", "gc_scavenge", "tagged_log", "leak_suspect", "alert", "incident", "dependency_graph"];
     private static readonly string[] s_alertStatuses = [GcAlertEvent.Firing, GcAlertEvent.Resolved];
 
     public static void MapApi(WebApplication app, IEventQueries store)
@@ -257,13 +257,11 @@ public static class ServeCommand
             RawArray(await store.RecentAsync("incident", limit ?? 50, since, service, ct)));
         app.MapGet("/api/v1/incidents/{id}", async (string id, CancellationToken ct) =>
             await store.ByIdAsync(id, "incident", ct) is { } doc ? Results.Text(doc, "application/json") : Results.NotFound());
-        app.MapGet("/api/v1/dependency-graph", (IServiceProvider services) =>
-            services.GetService<CorrelationSource>() is { } c
-                ? Results.Json(new
-                {
-                    edges = c.Graph().Select(e => new { caller = e.Caller, callee = e.Callee, calls = e.Calls, errors = e.Errors, crashes_propagated = e.CrashesPropagated }),
-                }, s_json)
-                : Results.NotFound(new { error = "correlation is disabled (Correlation:Enabled)" }));
+        // The stored graph: the same answer whichever worker of the group correlated it.
+        app.MapGet("/api/v1/dependency-graph", async (CancellationToken ct) =>
+            await store.RecentAsync("dependency_graph", 1, null, null, ct) is [var doc, ..]
+                ? Results.Text(doc, "application/json")
+                : Results.NotFound(new { error = "no dependency graph yet: no spans with parents seen" }));
         app.MapGet("/api/v1/clock-skew", (IServiceProvider services) =>
             services.GetService<CorrelationSource>() is { } c
                 ? Results.Json(new

@@ -165,7 +165,10 @@ public sealed class ServeTests
             Assert.Equal("payments", incident.GetProperty("event").GetProperty("root_cause").GetProperty("service").GetString());
             string id = incident.GetProperty("id").GetString()!;
             Assert.Equal(id, JsonDocument.Parse(Get(http, $"/api/v1/incidents/{Uri.EscapeDataString(id)}")).RootElement.GetProperty("id").GetString());
-            var graph = JsonDocument.Parse(Get(http, "/api/v1/dependency-graph")).RootElement.GetProperty("edges");
+            JsonElement graph = default;
+            Wait.Until(() => Status(http, "/api/v1/dependency-graph") == HttpStatusCode.OK &&
+                (graph = JsonDocument.Parse(Get(http, "/api/v1/dependency-graph")).RootElement.GetProperty("event").GetProperty("edges")).GetArrayLength() >= 2,
+                TimeSpan.FromSeconds(30), "the stored dependency graph");
             Assert.Contains(graph.EnumerateArray(), e => e.GetProperty("caller").GetString() == "orders" && e.GetProperty("callee").GetString() == "payments");
             var skew = JsonDocument.Parse(Get(http, "/api/v1/clock-skew")).RootElement;
             Assert.Contains(skew.GetProperty("nodes").EnumerateArray(), n => n.GetProperty("node").GetString() == "node-b" && n.GetProperty("behind_ms").GetDouble() >= 200);

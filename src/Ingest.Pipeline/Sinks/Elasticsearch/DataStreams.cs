@@ -26,6 +26,8 @@ public static class DataStreams
         new("leak_suspect", "logs", "go.leak_suspect", "alert", ["process"], ["indicator"]),
         new("alert", "logs", "go.alert", "alert", ["process"], ["indicator"]),
         new("incident", "logs", "go.incident", "alert", ["process"], ["indicator"]),
+        // The dependency graph lives in the incident stream (one document per state; the latest is the graph).
+        new("dependency_graph", "logs", "go.incident", "state", ["process"], ["info"]),
     ];
 
     private static readonly Dictionary<string, Stream> s_byType = All.ToDictionary(s => s.EventType, StringComparer.Ordinal);
@@ -33,4 +35,7 @@ public static class DataStreams
     public static Stream For(string eventType) => s_byType[eventType];
 
     public static Stream For(RuntimeEvent e) => For(EventJsonWriter.TypeName(e.Type));
+
+    /// <summary>One index template per data stream, however many event types share it.</summary>
+    public static IEnumerable<IGrouping<string, Stream>> ByTemplate => All.GroupBy(s => s.TemplateName, StringComparer.Ordinal);
 }

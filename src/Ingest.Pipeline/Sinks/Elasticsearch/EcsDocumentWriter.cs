@@ -25,7 +25,7 @@ public sealed class EcsDocumentWriter(EventDocument? documents = null)
     {
         GcAlertEvent a => $"{e.Id}:{a.Status}:{a.Cycles}",
         LeakSuspectEvent l => $"{e.Id}:{l.Counts.Count}",
-        _ when e.Event.Type == RuntimeEventType.Incident => $"{e.Id}:{e.Timestamp.ToUnixTimeMilliseconds()}",
+        _ when e.Event.Type is RuntimeEventType.Incident or RuntimeEventType.DependencyGraph => $"{e.Id}:{e.Timestamp.ToUnixTimeMilliseconds()}",
         _ => e.Id,
     };
 

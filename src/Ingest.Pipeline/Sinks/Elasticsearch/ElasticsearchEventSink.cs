@@ -104,10 +104,10 @@ public sealed class ElasticsearchEventSink : IEventSink, IDisposable
         await PutAsync($"/_ilm/policy/{ElasticsearchTemplates.PolicyName}", ElasticsearchTemplates.Policy(_options), cancellationToken).ConfigureAwait(false);
         await PutAsync($"/_component_template/{ElasticsearchTemplates.SettingsComponent}", ElasticsearchTemplates.Settings(_options), cancellationToken).ConfigureAwait(false);
         await PutAsync($"/_component_template/{ElasticsearchTemplates.MappingsComponent}", ElasticsearchTemplates.Mappings(), cancellationToken).ConfigureAwait(false);
-        foreach (var s in DataStreams.All)
-            await PutAsync($"/_index_template/{s.TemplateName}", ElasticsearchTemplates.IndexTemplate(s), cancellationToken).ConfigureAwait(false);
+        foreach (var sharing in DataStreams.ByTemplate)
+            await PutAsync($"/_index_template/{sharing.Key}", ElasticsearchTemplates.IndexTemplate(sharing), cancellationToken).ConfigureAwait(false);
         _bootstrapped = true;
-        _logger.LogInformation("elasticsearch bootstrap done: policy {Policy}, {Count} data stream templates", ElasticsearchTemplates.PolicyName, DataStreams.All.Count);
+        _logger.LogInformation("elasticsearch bootstrap done: policy {Policy}, {Count} data stream templates", ElasticsearchTemplates.PolicyName, DataStreams.ByTemplate.Count());
     }
 
     private async Task PutAsync(string path, JsonObject body, CancellationToken cancellationToken)

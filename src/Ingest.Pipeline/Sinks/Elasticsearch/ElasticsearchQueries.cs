@@ -55,7 +55,7 @@ public sealed class ElasticsearchQueries(ElasticsearchClient client, Elasticsear
             },
         };
         // Leak suspects span snapshots of a stream and are not part of its prefix (as in the embedded store).
-        string indices = string.Join(',', DataStreams.All.Where(d => d.EventType != "leak_suspect").Select(d => d.Name(options.Namespace)));
+        string indices = string.Join(',', DataStreams.All.Where(d => d.EventType != "leak_suspect").Select(d => d.Name(options.Namespace)).Distinct());
         try
         {
             using var doc = SearchAsync(indices, body, CancellationToken.None).GetAwaiter().GetResult();
@@ -77,7 +77,7 @@ public sealed class ElasticsearchQueries(ElasticsearchClient client, Elasticsear
 
     private string Index(string type) => DataStreams.For(type).Name(options.Namespace);
 
-    private static bool Versioned(string type) => type is "alert" or "leak_suspect" or "incident";
+    private static bool Versioned(string type) => type is "alert" or "leak_suspect" or "incident" or "dependency_graph";
 
     public async Task<IReadOnlyList<CrashGroup>> CrashGroupsAsync(DateTimeOffset since, int limit, CancellationToken cancellationToken)
     {
@@ -173,6 +173,8 @@ public sealed class ElasticsearchQueries(ElasticsearchClient client, Elasticsear
             filters.Add(new JsonObject { ["range"] = new JsonObject { ["@timestamp"] = range } });
         }
         if (service is not null) filters.Add(new JsonObject { ["term"] = new JsonObject { ["service.name"] = service } });
+        // Data streams shared by event types (incidents and the dependency graph).
+        filters.Add(new JsonObject { ["term"] = new JsonObject { ["go.type"] = type } });
         var body = new JsonObject
         {
             ["size"] = Math.Clamp(limit, 1, 10_000),

@@ -121,8 +121,27 @@ public static class ElasticsearchTemplates
             ("root_cause", Props(("id", Keyword()), ("kind", Keyword()), ("service", Keyword()), ("node", Keyword()))),
             ("services", Keyword()), ("nodes", Keyword()), ("trace_ids", Keyword()), ("event_count", Type("integer")),
             ("clock_skew", Type("boolean")), ("first_hlc", Keyword()), ("path", Props(("service", Keyword()), ("first_failure", Keyword()), ("recovered", Type("boolean"))))),
+        "dependency_graph" => Props(
+            ("edges", Props(("caller", Keyword()), ("callee", Keyword()), ("calls", Type("long")), ("errors", Type("long")), ("crashes_propagated", Type("long")))),
+            ("services", Keyword())),
         _ => throw new ArgumentOutOfRangeException(nameof(eventType), eventType, "no data stream for this event type"),
     };
+
+    /// <summary>The template of a data stream shared by several event types: their go.* fields together.</summary>
+    public static JsonObject IndexTemplate(IEnumerable<DataStreams.Stream> sharing)
+    {
+        var streams = sharing.ToList();
+        var template = IndexTemplate(streams[0]);
+        var go = (JsonObject)template["template"]!["mappings"]!["properties"]!["go"]!["properties"]!;
+        foreach (var other in streams.Skip(1))
+        {
+            foreach (var (name, node) in (JsonObject)GoFields(other.EventType)["properties"]!)
+            {
+                if (!go.ContainsKey(name)) go[name] = node!.DeepClone();
+            }
+        }
+        return template;
+    }
 
     public static JsonObject IndexTemplate(DataStreams.Stream s) => new()
     {

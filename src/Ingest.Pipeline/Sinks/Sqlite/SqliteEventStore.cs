@@ -65,7 +65,7 @@ public sealed class SqliteEventStore : IEventSink, IEventQueries, IResumeWaterma
                 INSERT INTO events(id, type, ts, topic, partition, offset, end_pos, source, service, host, fingerprint, category, message, doc)
                 VALUES ($id, $type, $ts, $topic, $partition, $offset, $end_pos, $source, $service, $host, $fingerprint, $category, $message, $doc)
                 ON CONFLICT(id) DO UPDATE SET doc = excluded.doc, ts = excluded.ts, end_pos = excluded.end_pos
-                  WHERE excluded.type = 'leak_suspect' OR (excluded.type IN ('alert', 'incident') AND excluded.ts >= events.ts)
+                  WHERE excluded.type = 'leak_suspect' OR (excluded.type IN ('alert', 'incident', 'dependency_graph') AND excluded.ts >= events.ts)
                 """;
             var p = new Dictionary<string, SqliteParameter>();
             foreach (string name in new[] { "$id", "$type", "$ts", "$topic", "$partition", "$offset", "$end_pos", "$source", "$service", "$host", "$fingerprint", "$category", "$message", "$doc" })

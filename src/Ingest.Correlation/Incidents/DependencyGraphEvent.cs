@@ -1,0 +1,40 @@
+using System.Text.Json;
+using Ingest.GoRuntime.Model;
+
+namespace Ingest.Correlation.Incidents;
+
+/// <summary>The service dependency graph as a stored document (type dependency_graph), rewritten as it changes.</summary>
+public sealed class DependencyGraphEvent : RuntimeEvent, ISelfWritingEvent
+{
+    public override RuntimeEventType Type => RuntimeEventType.DependencyGraph;
+    public required IReadOnlyList<DependencyEdge> Edges { get; init; }
+    public required IReadOnlyDictionary<string, long> ClockLagNanos { get; init; }
+
+    public void WriteFields(Utf8JsonWriter w)
+    {
+        w.WriteStartArray("edges");
+        foreach (var e in Edges)
+        {
+            w.WriteStartObject();
+            w.WriteString("caller", e.Caller);
+            w.WriteString("callee", e.Callee);
+            w.WriteNumber("calls", e.Calls);
+            w.WriteNumber("errors", e.Errors);
+            w.WriteNumber("crashes_propagated", e.CrashesPropagated);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteStartArray("clock_lag");
+        foreach (var (node, lag) in ClockLagNanos.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            w.WriteStartObject();
+            w.WriteString("node", node);
+            w.WriteNumber("behind_ms", lag / 1e6);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteStartArray("services");
+        foreach (string s in Edges.SelectMany(e => new[] { e.Caller, e.Callee }).Distinct().Order(StringComparer.Ordinal)) w.WriteStringValue(s);
+        w.WriteEndArray();
+    }
+}
