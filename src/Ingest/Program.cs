@@ -7,5 +7,6 @@ var root = new RootCommand("Ingest: Go runtime output (panics, fatal errors, gor
     ServeCommand.Create(),
     ReplayCommand.Create(),
     HealthCommand.Create(),
+    PostmortemCommand.Create(),
 };
 return root.Parse(args).Invoke();

@@ -8,6 +8,7 @@ using Ingest.Pipeline.Analysis;
 using Ingest.Pipeline.Correlation;
 using Ingest.Correlation.Incidents;
 using Ingest.Hosting;
+using Ingest.Reporting;
 using Ingest.Pipeline.Assembly;
 using Ingest.Pipeline.Delivery;
 using Ingest.Pipeline.Sinks;
@@ -157,6 +158,7 @@ public static class ServeCommand
             return gc;
         });
         builder.Services.AddSingleton(correlation).AddSingleton(correlationTopics);
+        builder.Services.AddSingleton(Bind<PostmortemOptions>(builder.Configuration, PostmortemOptions.SectionName));
         // Between assembly and the sink: GC analytics, then (with correlation on) the detections publisher.
         builder.Services.AddSingleton<IEventStage>(sp => correlationTopics.Enabled
             ? new StageChain(sp.GetRequiredService<GcAnalytics>(), sp.GetRequiredService<DetectionPublisher>())
@@ -255,6 +257,12 @@ public static class ServeCommand
         });
         app.MapGet("/api/v1/incidents", async (int? limit, string? service, DateTimeOffset? since, CancellationToken ct) =>
             RawArray(await store.RecentAsync("incident", limit ?? 50, since, service, ct)));
+        app.MapGet("/api/v1/incidents/{id}/postmortem", async (string id, string? lang, IServiceProvider services, CancellationToken ct) =>
+        {
+            if (lang is not (null or "en" or "zh")) return Results.BadRequest(new { error = "lang is en or zh" });
+            var writer = new PostmortemWriter(store, services.GetService<PostmortemOptions>() ?? new PostmortemOptions());
+            return await writer.WriteAsync(id, lang ?? "en", ct) is { } draft ? Results.Text(draft, "text/markdown; charset=utf-8") : Results.NotFound();
+        });
         app.MapGet("/api/v1/incidents/{id}", async (string id, CancellationToken ct) =>
             await store.ByIdAsync(id, "incident", ct) is { } doc ? Results.Text(doc, "application/json") : Results.NotFound());
         // The stored graph: the same answer whichever worker of the group correlated it.

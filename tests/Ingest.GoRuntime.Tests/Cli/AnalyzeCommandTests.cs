@@ -159,3 +159,14 @@ public sealed class AnalyzeCommandTests
         }
     }
 }
+
+public sealed class PostmortemEscapingTests
+{
+    [Theory]
+    [InlineData("<script>alert(1)</script>", "&lt;script&gt;alert\\(1\\)&lt;/script&gt;")]
+    [InlineData("[click](javascript:alert(1))", "\\[click\\]\\(javascript:alert\\(1\\)\\)")]
+    [InlineData("a|b\nc", "a\\|b c")]
+    [InlineData("**bold** `code` _x_ #h", "\\*\\*bold\\*\\* \\`code\\` \\_x\\_ \\#h")]
+    public void Log_text_is_inert_in_the_markdown(string input, string expected) =>
+        Assert.Equal(expected, Ingest.Reporting.PostmortemWriter.Md(input));
+}

@@ -148,6 +148,7 @@ public sealed class ServeTests
         using var stop = new CancellationTokenSource();
         string? bootstrap = null;
         int exit = -1;
+        string? incidentId = null;
         var thread = new Thread(() => exit = ServeCommand.Run(config, [], stop.Token, app => bootstrap = app.Services.GetRequiredService<KafkaSourceOptions>().BootstrapServers));
         thread.Start();
         try
@@ -173,6 +174,22 @@ public sealed class ServeTests
             var skew = JsonDocument.Parse(Get(http, "/api/v1/clock-skew")).RootElement;
             Assert.Contains(skew.GetProperty("nodes").EnumerateArray(), n => n.GetProperty("node").GetString() == "node-b" && n.GetProperty("behind_ms").GetDouble() >= 200);
             Assert.Contains("ingest_clock_lag_seconds{node=\"node-b\"}", Get(http, "/metrics"), StringComparison.Ordinal);
+
+            // The postmortem draft, in both languages, from the same facts.
+            string en = Get(http, $"/api/v1/incidents/{Uri.EscapeDataString(id)}/postmortem");
+            foreach (string section in new[] { "## Summary", "## Impact", "## Timeline", "## Root cause", "## Evidence", "## Code references", "## Versions", "## Reproduction", "## Fixes and follow-ups" })
+                Assert.Contains(section, en, StringComparison.Ordinal);
+            Assert.Contains("Template 3.2", en, StringComparison.Ordinal);
+            Assert.Matches(@"\| \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z \| `\d+,\d+` \|", en);
+            Assert.Contains("Classification: `nil\\_pointer\\_dereference`", en, StringComparison.Ordinal);
+            Assert.Contains("order\\_repo.go:65", en, StringComparison.Ordinal);
+            Assert.Contains("### node node-c", en, StringComparison.Ordinal);
+            string zh = Get(http, $"/api/v1/incidents/{Uri.EscapeDataString(id)}/postmortem?lang=zh");
+            Assert.Contains("## 时间线", zh, StringComparison.Ordinal);
+            Assert.Contains("order\\_repo.go:65", zh, StringComparison.Ordinal);
+            Assert.Equal(HttpStatusCode.BadRequest, Status(http, $"/api/v1/incidents/{Uri.EscapeDataString(id)}/postmortem?lang=fr"));
+            Assert.Equal(HttpStatusCode.NotFound, Status(http, "/api/v1/incidents/nope/postmortem"));
+            incidentId = id;
         }
         finally
         {
@@ -180,6 +197,12 @@ public sealed class ServeTests
             Assert.True(thread.Join(TimeSpan.FromSeconds(60)), "serve stopped");
         }
         Assert.Equal(0, exit);
+        // The CLI writes the same draft from the store the worker left.
+        string outFile = Path.Combine(dir, "postmortem.md");
+        Assert.Equal(0, PostmortemCommand.Run(incidentId!, "en", outFile, config, TextWriter.Null, TextWriter.Null));
+        Assert.Contains("## Root cause", File.ReadAllText(outFile), StringComparison.Ordinal);
+        Assert.Equal(AnalyzeCommand.ExitBadInput, PostmortemCommand.Run("nope", "en", null, config, TextWriter.Null, TextWriter.Null));
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         Directory.Delete(dir, recursive: true);
     }
 

@@ -1,0 +1,91 @@
+using System.CommandLine;
+using Ingest.Hosting;
+using Ingest.Pipeline.Sinks;
+using Ingest.Pipeline.Sinks.Elasticsearch;
+using Ingest.Pipeline.Sinks.Sqlite;
+using Ingest.Reporting;
+using Microsoft.Extensions.Configuration;
+
+namespace Ingest.Commands;
+
+/// <summary>
+/// <c>ingest postmortem --incident ID [--lang en|zh] [--out FILE]</c>: the Markdown postmortem draft of an
+/// incident, read from the store the worker writes to (the embedded store under Serve:DataDirectory, or
+/// Elasticsearch with Sink:Kind=elasticsearch). The same writer answers GET /api/v1/incidents/{id}/postmortem.
+/// </summary>
+public static class PostmortemCommand
+{
+    public static Command Create()
+    {
+        var incident = new Option<string>("--incident") { Description = "Incident id (GET /api/v1/incidents lists them).", Required = true };
+        var lang = new Option<string>("--lang") { Description = "en or zh.", DefaultValueFactory = _ => "en" };
+        var output = new Option<string?>("--out") { Description = "Write the draft here instead of standard output." };
+        var config = new Option<string?>("--config") { Description = "Settings file (default: config/appsettings.json when present)." };
+        var cmd = new Command("postmortem", "Write the postmortem draft of an incident (Markdown, template 3.2).") { incident, lang, output, config };
+        cmd.SetAction(parse => Run(parse.GetValue(incident)!, parse.GetValue(lang)!, parse.GetValue(output), parse.GetValue(config), Console.Out, Console.Error));
+        return cmd;
+    }
+
+    public static int Run(string incidentId, string lang, string? outPath, string? configPath, TextWriter stdout, TextWriter stderr)
+    {
+        if (lang is not ("en" or "zh"))
+        {
+            stderr.WriteLine("ingest postmortem: --lang must be en or zh");
+            return AnalyzeCommand.ExitBadInput;
+        }
+        string? path = configPath ?? (File.Exists("config/appsettings.json") ? "config/appsettings.json" : null);
+        if (configPath is not null && !File.Exists(configPath))
+        {
+            stderr.WriteLine($"ingest postmortem: configuration file {configPath} not found");
+            return AnalyzeCommand.ExitBadInput;
+        }
+        var configuration = IngestConfiguration.Build(path);
+        var sink = new SinkHostOptions();
+        configuration.GetSection(SinkHostOptions.SectionName).Bind(sink);
+        var serve = new ServeOptions();
+        configuration.GetSection(ServeOptions.SectionName).Bind(serve);
+        var postmortem = new PostmortemOptions();
+        configuration.GetSection(PostmortemOptions.SectionName).Bind(postmortem);
+
+        SqliteEventStore? embedded = null;
+        IEventQueries store;
+        if (string.Equals(sink.Kind, "elasticsearch", StringComparison.OrdinalIgnoreCase))
+        {
+            var es = new ElasticsearchOptions();
+            configuration.GetSection(ElasticsearchOptions.SectionName).Bind(es);
+            var errors = es.Validate();
+            if (errors.Count > 0)
+            {
+                stderr.WriteLine("ingest postmortem: invalid configuration: " + string.Join("; ", errors));
+                return AnalyzeCommand.ExitBadInput;
+            }
+            store = new ElasticsearchQueries(ElasticsearchEventSink.CreateClient(es), es);
+        }
+        else
+        {
+            string db = Path.Combine(Path.GetFullPath(serve.DataDirectory), "events.db");
+            if (!File.Exists(db))
+            {
+                stderr.WriteLine($"ingest postmortem: no embedded store at {db} (run `ingest serve` first, or set Serve:DataDirectory)");
+                return AnalyzeCommand.ExitBadInput;
+            }
+            store = embedded = new SqliteEventStore(db);
+        }
+        try
+        {
+            string? draft = new PostmortemWriter(store, postmortem).WriteAsync(incidentId, lang, CancellationToken.None).GetAwaiter().GetResult();
+            if (draft is null)
+            {
+                stderr.WriteLine($"ingest postmortem: no incident {incidentId}");
+                return AnalyzeCommand.ExitBadInput;
+            }
+            if (outPath is null) stdout.Write(draft);
+            else File.WriteAllText(outPath, draft);
+            return AnalyzeCommand.ExitOk;
+        }
+        finally
+        {
+            embedded?.Dispose();
+        }
+    }
+}
