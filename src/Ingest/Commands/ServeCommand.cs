@@ -7,6 +7,7 @@ using Ingest.Pipeline.Alerting;
 using Ingest.Pipeline.Analysis;
 using Ingest.Pipeline.Correlation;
 using Ingest.Correlation.Incidents;
+using Ingest.Dashboard;
 using Ingest.Hosting;
 using Ingest.Reporting;
 using Ingest.Pipeline.Assembly;
@@ -188,6 +189,7 @@ public static class ServeCommand
         var app = builder.Build();
         if (!string.IsNullOrEmpty(serve.ApiToken)) RequireToken(app, serve.ApiToken);
         MapApi(app, queries);
+        app.MapDashboard();
         app.Lifetime.ApplicationStarted.Register(() =>
         {
             Console.Error.WriteLine($"ingest: consuming {string.Join(", ", kafka.EffectiveTopics.Select(t => t.Name))} from {kafka.BootstrapServers} as group {kafka.GroupId}; store {storeName}; API {serve.Urls}");
