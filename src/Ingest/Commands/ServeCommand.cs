@@ -226,8 +226,21 @@ public static class ServeCommand
             elasticsearch_circuit = services.GetService<ElasticsearchEventSink>()?.Circuit.ToString().ToLowerInvariant(),
         }, s_json));
         app.MapMetrics("/metrics");
-        app.MapGet("/api/v1/crashes", async (int? limit, string? service, DateTimeOffset? since, CancellationToken ct) =>
-            RawArray(await store.RecentAsync("crash", limit ?? 50, since, service, ct)));
+        app.MapGet("/api/v1/crashes", (HttpContext http, int? limit, string? service, DateTimeOffset? since, string? before, CancellationToken ct) =>
+            Page(http, store, "crash", limit ?? 50, since, service, before, ct));
+        app.MapGet("/api/v1/goroutine-dumps", (HttpContext http, int? limit, string? service, DateTimeOffset? since, string? before, CancellationToken ct) =>
+            Page(http, store, "goroutine_dump", limit ?? 20, since, service, before, ct));
+        app.MapGet("/api/v1/leak-suspects", (HttpContext http, int? limit, string? service, DateTimeOffset? since, string? before, CancellationToken ct) =>
+            Page(http, store, "leak_suspect", limit ?? 100, since, service, before, ct));
+        app.MapGet("/api/v1/gc/anomalies", async (string? service, DateTimeOffset? from, DateTimeOffset? to, CancellationToken ct) =>
+        {
+            var end = to ?? DateTimeOffset.UtcNow;
+            var start = from ?? end.AddHours(-24);
+            if (start > end) return Results.BadRequest(new { error = "from must not be after to" });
+            // The cycles a detector flagged, with the detector's reason.
+            var cycles = await store.RangeAsync("gc", start, end, 10_000, service, ct);
+            return RawArray(cycles.Where(d => d.Contains("\"anomalies\":[", StringComparison.Ordinal)));
+        });
         app.MapGet("/api/v1/crashes/{id}", async (string id, CancellationToken ct) =>
             await store.ByIdAsync(id, "crash", ct) is { } doc ? Results.Text(doc, "application/json") : Results.NotFound());
         app.MapGet("/api/v1/crash-groups", async (int? limit, DateTimeOffset? since, CancellationToken ct) =>
@@ -281,9 +294,9 @@ public static class ServeCommand
                     beyond_max_offset = c.SkewedNodes(),
                 }, s_json)
                 : Results.NotFound(new { error = "correlation is disabled (Correlation:Enabled)" }));
-        app.MapGet("/api/v1/events/{type}", async (string type, int? limit, string? service, DateTimeOffset? since, CancellationToken ct) =>
+        app.MapGet("/api/v1/events/{type}", async (HttpContext http, string type, int? limit, string? service, DateTimeOffset? since, string? before, CancellationToken ct) =>
             s_eventTypes.Contains(type)
-                ? RawArray(await store.RecentAsync(type, limit ?? 50, since, service, ct))
+                ? await Page(http, store, type, limit ?? 50, since, service, before, ct)
                 : Results.BadRequest(new { error = $"unknown event type; one of {string.Join(", ", s_eventTypes)}" }));
     }
 
@@ -305,6 +318,31 @@ public static class ServeCommand
             }
             await next(context).ConfigureAwait(false);
         });
+    }
+
+    /// <summary>
+    /// A page of documents, newest first. A full page answers with a Link header (rel="next") and
+    /// X-Next-Cursor; pass the cursor back as ?before= for the next, older page.
+    /// </summary>
+    private static async Task<IResult> Page(HttpContext http, IEventQueries store, string type, int limit, DateTimeOffset? since, string? service, string? before, CancellationToken ct)
+    {
+        PageCursor? cursor = null;
+        if (before is not null)
+        {
+            if (!PageCursor.TryParse(before, out var c)) return Results.BadRequest(new { error = "before is a cursor from X-Next-Cursor" });
+            cursor = c;
+        }
+        int size = Math.Clamp(limit, 1, 1000);
+        var docs = await store.RecentAsync(type, size, since, service, ct, cursor);
+        if (docs.Count == size)
+        {
+            string next = PageCursor.After(docs[^1]).ToString();
+            http.Response.Headers["X-Next-Cursor"] = next;
+            var query = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(http.Request.QueryString.Value);
+            var pairs = query.Where(kv => kv.Key != "before").SelectMany(kv => kv.Value.Select(v => new KeyValuePair<string, string?>(kv.Key, v))).Append(new("before", next));
+            http.Response.Headers.Link = $"<{Microsoft.AspNetCore.WebUtilities.QueryHelpers.AddQueryString(http.Request.Path, pairs)}>; rel=\"next\"";
+        }
+        return RawArray(docs);
     }
 
     /// <summary>Stored documents are already JSON (escaped on write): stream them as an array without re-parsing.</summary>

@@ -47,6 +47,18 @@ public sealed class ServeTests
             Assert.Equal(HttpStatusCode.NotFound, Status(http, "/api/v1/crashes/nope"));
             Assert.Equal(HttpStatusCode.BadRequest, Status(http, "/api/v1/events/nope"));
             Assert.Equal(2, JsonDocument.Parse(Get(http, "/api/v1/events/crash?limit=2")).RootElement.GetArrayLength());
+            // Pages: a full page gives the cursor of the next; together they are every crash once.
+            var (firstBody, firstHeaders) = GetWithHeaders(http, "/api/v1/crashes?limit=2");
+            {
+                string cursor = firstHeaders.GetValues("X-Next-Cursor").Single();
+                Assert.Contains("rel=\"next\"", firstHeaders.GetValues("Link").Single(), StringComparison.Ordinal);
+                var page1 = JsonDocument.Parse(firstBody).RootElement.EnumerateArray().Select(c => c.GetProperty("id").GetString()).ToList();
+                var page2 = JsonDocument.Parse(Get(http, $"/api/v1/crashes?limit=2&before={Uri.EscapeDataString(cursor)}")).RootElement.EnumerateArray().Select(c => c.GetProperty("id").GetString()).ToList();
+                Assert.Equal(2, page1.Count);
+                Assert.Single(page2);
+                Assert.Equal(3, page1.Concat(page2).Distinct().Count());
+            }
+            Assert.Equal(HttpStatusCode.BadRequest, Status(http, "/api/v1/crashes?before=nonsense"));
 
             var groups = JsonDocument.Parse(Get(http, "/api/v1/crash-groups")).RootElement;
             // 01 and the second panic of 21 are the same bug: two groups for three crashes.
@@ -254,6 +266,12 @@ public sealed class ServeTests
         Assert.Equal(AnalyzeCommand.ExitBadInput, ServeCommand.Run(config, [], CancellationToken.None));
         Assert.Equal(AnalyzeCommand.ExitBadInput, ServeCommand.Run(Path.Combine(dir, "missing.json"), [], CancellationToken.None));
         Directory.Delete(dir, recursive: true);
+    }
+
+    private static (string Body, System.Net.Http.Headers.HttpResponseHeaders Headers) GetWithHeaders(HttpClient http, string path)
+    {
+        var response = http.GetAsync(path).GetAwaiter().GetResult();
+        return (response.Content.ReadAsStringAsync().GetAwaiter().GetResult(), response.Headers);
     }
 
     // Synchronous on purpose: called from polling conditions.

@@ -146,8 +146,8 @@ public sealed class ElasticsearchQueries(ElasticsearchClient client, Elasticsear
         return docs.FirstOrDefault();
     }
 
-    public Task<IReadOnlyList<string>> RecentAsync(string type, int limit, DateTimeOffset? since, string? service, CancellationToken cancellationToken) =>
-        ListAsync(type, since, null, service, limit, newestFirst: true, cancellationToken);
+    public Task<IReadOnlyList<string>> RecentAsync(string type, int limit, DateTimeOffset? since, string? service, CancellationToken cancellationToken, PageCursor? before = null) =>
+        ListAsync(type, since, null, service, limit, newestFirst: true, cancellationToken, before);
 
     public Task<IReadOnlyList<string>> RangeAsync(string type, DateTimeOffset from, DateTimeOffset to, int limit, string? service, CancellationToken cancellationToken) =>
         ListAsync(type, from, to, service, limit, newestFirst: false, cancellationToken);
@@ -162,7 +162,7 @@ public sealed class ElasticsearchQueries(ElasticsearchClient client, Elasticsear
     }
 
     private async Task<IReadOnlyList<string>> ListAsync(string type, DateTimeOffset? from, DateTimeOffset? to, string? service, int limit,
-        bool newestFirst, CancellationToken cancellationToken)
+        bool newestFirst, CancellationToken cancellationToken, PageCursor? after = null)
     {
         var filters = new JsonArray();
         if (from is not null || to is not null)
@@ -181,7 +181,18 @@ public sealed class ElasticsearchQueries(ElasticsearchClient client, Elasticsear
             ["query"] = new JsonObject { ["bool"] = new JsonObject { ["filter"] = filters } },
             ["sort"] = newestFirst ? LatestFirst() : new JsonArray(new JsonObject { ["@timestamp"] = "asc" }, new JsonObject { ["go.origin.offset"] = "asc" }),
         };
-        if (Versioned(type)) body["collapse"] = new JsonObject { ["field"] = "go.episode" };
+        if (Versioned(type))
+        {
+            body["collapse"] = new JsonObject { ["field"] = "go.episode" };
+            // Collapsed results page by time alone.
+            if (after is { } a) filters.Add(new JsonObject { ["range"] = new JsonObject { ["@timestamp"] = new JsonObject { ["lt"] = a.TimestampMs, ["format"] = "epoch_millis" } } });
+        }
+        else if (newestFirst)
+        {
+            // Pages follow (time, id), as in the embedded store.
+            body["sort"] = new JsonArray(new JsonObject { ["@timestamp"] = "desc" }, new JsonObject { ["go.origin.id"] = "desc" });
+            if (after is { } a) body["search_after"] = new JsonArray(a.TimestampMs, a.Id);
+        }
         return await HitsAsync(Index(type), body, cancellationToken).ConfigureAwait(false);
     }
 

@@ -105,11 +105,18 @@ public sealed class SqliteEventStore : IEventSink, IEventQueries, IResumeWaterma
 
     public sealed record EventRow(string Id, string Type, DateTimeOffset Timestamp, string Doc);
 
-    public List<EventRow> Recent(string type, int limit, DateTimeOffset? since = null, string? service = null)
+    public List<EventRow> Recent(string type, int limit, DateTimeOffset? since = null, string? service = null, PageCursor? before = null)
     {
         using var c = Open();
         using var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT id, type, ts, doc FROM events WHERE type = $type AND ts >= $since AND ($service IS NULL OR service = $service) ORDER BY ts DESC, id DESC LIMIT $limit";
+        cmd.CommandText = """
+            SELECT id, type, ts, doc FROM events
+            WHERE type = $type AND ts >= $since AND ($service IS NULL OR service = $service)
+              AND ($before_ts IS NULL OR ts < $before_ts OR (ts = $before_ts AND id < $before_id))
+            ORDER BY ts DESC, id DESC LIMIT $limit
+            """;
+        cmd.Parameters.AddWithValue("$before_ts", (object?)before?.TimestampMs ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("$before_id", (object?)before?.Id ?? DBNull.Value);
         cmd.Parameters.AddWithValue("$type", type);
         cmd.Parameters.AddWithValue("$since", (since ?? DateTimeOffset.MinValue.AddYears(1)).ToUnixTimeMilliseconds());
         cmd.Parameters.AddWithValue("$service", (object?)service ?? DBNull.Value);
@@ -214,8 +221,8 @@ public sealed class SqliteEventStore : IEventSink, IEventQueries, IResumeWaterma
     public Task<string?> ByIdAsync(string id, string type, CancellationToken cancellationToken) =>
         Task.FromResult(ById(id) is { } row && row.Type == type ? row.Doc : null);
 
-    public Task<IReadOnlyList<string>> RecentAsync(string type, int limit, DateTimeOffset? since, string? service, CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyList<string>>(Recent(type, limit, since, service).Select(r => r.Doc).ToList());
+    public Task<IReadOnlyList<string>> RecentAsync(string type, int limit, DateTimeOffset? since, string? service, CancellationToken cancellationToken, PageCursor? before = null) =>
+        Task.FromResult<IReadOnlyList<string>>(Recent(type, limit, since, service, before).Select(r => r.Doc).ToList());
 
     public Task<IReadOnlyList<string>> RangeAsync(string type, DateTimeOffset from, DateTimeOffset to, int limit, string? service, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<string>>(Range(type, from, to, limit, service).Select(r => r.Doc).ToList());

@@ -87,6 +87,20 @@ public sealed class ElasticsearchQueryTests
     }
 
     [Fact]
+    public async Task Pages_continue_after_the_cursor_by_time_then_id()
+    {
+        var (queries, invoker) = Create(_ => (200, """{"hits":{"hits":[]}}"""));
+        await queries.RecentAsync("crash", 25, null, null, CancellationToken.None, new Ingest.Pipeline.Sinks.PageCursor(1764410400123, "crash:logs:0:9:0"));
+        var body = JsonNode.Parse(Assert.Single(invoker.Calls).Body)!;
+        Assert.Equal(1764410400123, body["search_after"]![0]!.GetValue<long>());
+        Assert.Equal("crash:logs:0:9:0", body["search_after"]![1]!.GetValue<string>());
+        Assert.Equal("desc", body["sort"]![1]!["go.origin.id"]!.GetValue<string>());
+        Assert.True(Ingest.Pipeline.Sinks.PageCursor.TryParse("1764410400123:crash:logs:0:9:0", out var c));
+        Assert.Equal("crash:logs:0:9:0", c.Id);
+        Assert.False(Ingest.Pipeline.Sinks.PageCursor.TryParse("x:y", out _));
+    }
+
+    [Fact]
     public async Task A_failed_search_is_an_error_not_an_empty_answer()
     {
         var (queries, _) = Create(_ => (500, """{"error":"boom"}"""));
