@@ -11,6 +11,7 @@ public enum RuntimeEventType
     GcAlert,
     Incident,
     DependencyGraph,
+    BuildInfo,
 }
 
 /// <summary>An event defined outside this assembly (correlation's incidents) that writes its own JSON fields.</summary>
@@ -158,4 +159,25 @@ public sealed class LeakSuspectEvent : RuntimeEvent
     /// <summary>Average growth per snapshot over the counts.</summary>
     public double GrowthPerSnapshot { get; init; }
     public required IReadOnlyList<long> SnapshotLines { get; init; }
+}
+
+/// <summary>
+/// A Go binary's build information as it appears in logs: <c>go version -m</c> output or
+/// <c>debug.ReadBuildInfo().String()</c> printed at start-up. What postmortems need for "which build crashed".
+/// </summary>
+public sealed class BuildInfoEvent : RuntimeEvent
+{
+    public override RuntimeEventType Type => RuntimeEventType.BuildInfo;
+    /// <summary>The binary path (<c>go version -m</c> form only).</summary>
+    public string? Binary { get; set; }
+    public required string GoVersion { get; set; }
+    public string? Path { get; set; }
+    public string? MainModule { get; set; }
+    public string? MainVersion { get; set; }
+    public List<(string Path, string Version)> Dependencies { get; } = [];
+    /// <summary>build key=value settings: -compiler, GOOS, vcs.revision, vcs.time, vcs.modified...</summary>
+    public List<(string Key, string Value)> Settings { get; } = [];
+    public string? Setting(string key) => Settings.FirstOrDefault(s => s.Key == key).Value;
+
+    public const int MaxDependencies = 2000;
 }

@@ -1,5 +1,6 @@
 using Ingest.GoRuntime.Analysis;
 using Ingest.GoRuntime.Model;
+using Ingest.GoRuntime.Parsing.BuildInfo;
 using Ingest.GoRuntime.Parsing.Crashes;
 using Ingest.GoRuntime.Parsing.Detection;
 using Ingest.GoRuntime.Parsing.Prefixes;
@@ -30,7 +31,7 @@ namespace Ingest.GoRuntime.Scanning;
 /// </summary>
 public sealed partial class RuntimeOutputScanner
 {
-    private enum Phase { Idle, Header, Sections }
+    private enum Phase { Idle, Header, Sections, BuildInfo }
 
     private readonly string _stream;
     private readonly AnalyzerOptions _options;
@@ -81,7 +82,10 @@ public sealed partial class RuntimeOutputScanner
     private LeakTracker _leaks => _leaksOrNull ??= new LeakTracker(_options);
 
     /// <summary>Position of the first line of the open event (offsets before it must not be committed).</summary>
-    public long? OpenEventStart => _event?.Line;
+    public long? OpenEventStart => _event?.Line ?? _build?.Line;
+
+    // Build information (go version -m, debug.BuildInfo) being read: rows until the first other line.
+    private BuildInfoEvent? _build;
 
     /// <summary>
     /// Block prefilter for callers that hold many lines in one buffer: the index of the first byte that may
@@ -104,6 +108,15 @@ public sealed partial class RuntimeOutputScanner
         _anywhereHint = mayHaveAnywhereTrigger;
         if (!line.IsEmpty && line[^1] == '\r') line = line[..^1];
         if (line.Length > _options.MaxLineBytes) line = line[.._options.MaxLineBytes];
+        if (_phase == Phase.BuildInfo)
+        {
+            if (BuildInfoLines.TryRow(LinePrefix.Strip(line), _build!))
+            {
+                _build!.EndLine = position;
+                return true;
+            }
+            FinishBuildInfo();
+        }
         // Runtime output is matched after the plumbing's prefix (CRI, kubectl, compose); tags keep the original.
         // Inside an event whose first line had no prefix, the stream has none: skip the check per line.
         if (_phase != Phase.Idle)
@@ -121,11 +134,21 @@ public sealed partial class RuntimeOutputScanner
     /// <summary>Closes the open event, if any (idle timeout or end of input).</summary>
     public void Flush()
     {
-        if (_phase != Phase.Idle) FinishEvent(truncated: false);
+        if (_phase == Phase.BuildInfo) FinishBuildInfo();
+        else if (_phase != Phase.Idle) FinishEvent(truncated: false);
         if (_leaksOrNull is { HasPending: true } leaks)
         {
             foreach (var leak in leaks.Drain()) _emit(leak);
         }
+    }
+
+    private void FinishBuildInfo()
+    {
+        var build = _build!;
+        _build = null;
+        _phase = Phase.Idle;
+        // A lone "go\tgo1.x" line with nothing after it is not build information (it could be any log).
+        if (build.Path is not null || build.MainModule is not null || build.Binary is not null) _emit(build);
     }
 
     /// <summary>End of the stream.</summary>
@@ -144,6 +167,10 @@ public sealed partial class RuntimeOutputScanner
         }
         switch (line[0])
         {
+            case (byte)'/' or (byte)'g' when BuildInfoLines.TryHeader(line, out var binary, out var goVersion):
+                _build = new BuildInfoEvent { Stream = _stream, Line = position, EndLine = position, Binary = binary, GoVersion = goVersion };
+                _phase = Phase.BuildInfo;
+                return true;
             case (byte)'p':
                 if (CrashLines.TryParsePanic(line, out var value, out _))
                 {

@@ -50,6 +50,7 @@ public sealed class EventJsonWriter(FrameSemanticsOptions? semantics = null)
             case TaggedLogEvent t: WriteTag(w, t); break;
             case LeakSuspectEvent l: WriteLeak(w, l); break;
             case GcAlertEvent a: WriteAlert(w, a); break;
+            case BuildInfoEvent b: WriteBuildInfo(w, b); break;
             case ISelfWritingEvent self: self.WriteFields(w); break;
         }
         w.WriteEndObject();
@@ -66,6 +67,7 @@ public sealed class EventJsonWriter(FrameSemanticsOptions? semantics = null)
         RuntimeEventType.GcAlert => "alert",
         RuntimeEventType.Incident => "incident",
         RuntimeEventType.DependencyGraph => "dependency_graph",
+        RuntimeEventType.BuildInfo => "build_info",
         _ => "unknown",
     };
 
@@ -306,6 +308,29 @@ public sealed class EventJsonWriter(FrameSemanticsOptions? semantics = null)
             }
             w.WriteEndArray();
         }
+    }
+
+    private static void WriteBuildInfo(Utf8JsonWriter w, BuildInfoEvent b)
+    {
+        w.WriteString("go_version", b.GoVersion);
+        if (b.Binary is not null) w.WriteString("binary", b.Binary);
+        if (b.Path is not null) w.WriteString("path", b.Path);
+        if (b.MainModule is not null) w.WriteString("main_module", b.MainModule);
+        if (b.MainVersion is not null) w.WriteString("main_version", b.MainVersion);
+        if (b.Setting("vcs.revision") is { } rev) w.WriteString("vcs_revision", rev);
+        if (b.Setting("vcs.time") is { } time) w.WriteString("vcs_time", time);
+        w.WriteStartArray("dependencies");
+        foreach (var (path, version) in b.Dependencies)
+        {
+            w.WriteStartObject();
+            w.WriteString("path", path);
+            w.WriteString("version", version);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteStartObject("settings");
+        foreach (var (key, value) in b.Settings) w.WriteString(key, value);
+        w.WriteEndObject();
     }
 
     private static void WriteAlert(Utf8JsonWriter w, GcAlertEvent a)

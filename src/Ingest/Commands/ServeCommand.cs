@@ -210,7 +210,7 @@ public static class ServeCommand
 
     private static readonly JsonSerializerOptions s_json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
-    private static readonly string[] s_eventTypes = ["crash", "goroutine_dump", "gc", "gc_scavenge", "tagged_log", "leak_suspect", "alert", "incident", "dependency_graph"];
+    private static readonly string[] s_eventTypes = ["crash", "goroutine_dump", "gc", "gc_scavenge", "tagged_log", "leak_suspect", "alert", "incident", "dependency_graph", "build_info"];
     private static readonly string[] s_alertStatuses = [GcAlertEvent.Firing, GcAlertEvent.Resolved];
 
     public static void MapApi(WebApplication app, IEventQueries store)

@@ -79,7 +79,18 @@ public sealed class PostmortemWriter(IEventQueries store, PostmortemOptions opti
         }
         try
         {
-            return Render(labels, incidentId, inc, events, root, crashes, await SurgeAsync(inc, cancellationToken).ConfigureAwait(false));
+            // The build each affected service logged last (go version -m, debug.BuildInfo).
+            var builds = new List<(string Service, JsonElement Build)>();
+            foreach (var service in inc.GetProperty("services").EnumerateArray().Select(s => s.GetString()!))
+            {
+                if (await store.RecentAsync("build_info", 1, null, service, cancellationToken).ConfigureAwait(false) is [var b, ..])
+                {
+                    var parsed = JsonDocument.Parse(b);
+                    owned.Add(parsed);
+                    builds.Add((service, parsed.RootElement.GetProperty("event")));
+                }
+            }
+            return Render(labels, incidentId, inc, events, root, crashes, await SurgeAsync(inc, cancellationToken).ConfigureAwait(false), builds);
         }
         finally
         {
@@ -112,7 +123,8 @@ public sealed class PostmortemWriter(IEventQueries store, PostmortemOptions opti
         return best;
     }
 
-    private string Render(Labels l, string id, JsonElement inc, List<JsonElement> events, JsonElement root, List<JsonElement> crashes, double? surge)
+    private string Render(Labels l, string id, JsonElement inc, List<JsonElement> events, JsonElement root, List<JsonElement> crashes, double? surge,
+        List<(string Service, JsonElement Build)> builds)
     {
         var md = new StringBuilder();
         string S(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : string.Empty;
@@ -191,7 +203,8 @@ public sealed class PostmortemWriter(IEventQueries store, PostmortemOptions opti
             string file = S(rc, "file");
             int line = rc.GetProperty("line").GetInt32();
             string relative = options.SourceRoot is { Length: > 0 } prefix && file.StartsWith(prefix, StringComparison.Ordinal) ? file[prefix.Length..] : Path.GetFileName(file);
-            string revision = S(crash, "service_version") is { Length: > 0 } v ? v : options.Revision ?? string.Empty;
+            string buildRevision = builds.Where(b => b.Service == S(crash, "service")).Select(b => S(b.Build, "vcs_revision")).FirstOrDefault(r => r.Length > 0) ?? string.Empty;
+            string revision = buildRevision.Length > 0 ? buildRevision : S(crash, "service_version") is { Length: > 0 } v ? v : options.Revision ?? string.Empty;
             string reference = $"`{Md(relative)}:{line}`";
             if (options.RepositoryUrl is { Length: > 0 } repo && revision.Length > 0)
                 reference = $"[{Md(relative)}:{line}]({repo.TrimEnd('/')}/blob/{Uri.EscapeDataString(revision)}/{relative}#L{line})";
@@ -201,9 +214,16 @@ public sealed class PostmortemWriter(IEventQueries store, PostmortemOptions opti
 
         md.AppendLine(CultureInfo.InvariantCulture, $"## {l.Versions}");
         md.AppendLine();
-        var versions = crashes.Select(c => S(c, "service_version")).Where(v => v.Length > 0).Distinct().ToList();
+        var versions = crashes.Select(c => S(c, "service_version")).Concat(builds.Select(b => S(b.Build, "vcs_revision"))).Where(v => v.Length > 0).Distinct().ToList();
         md.AppendLine(CultureInfo.InvariantCulture, $"- {l.CommitSha}: {(versions.Count > 0 ? string.Join(", ", versions.Select(v => $"`{Md(v)}`")) : l.NoData)}");
-        md.AppendLine(CultureInfo.InvariantCulture, $"- {l.GoVersion}: {l.NotInLogs}");
+        if (builds.Count == 0) md.AppendLine(CultureInfo.InvariantCulture, $"- {l.GoVersion}: {l.NotInLogs}");
+        foreach (var (service, b) in builds)
+        {
+            string main = $"{S(b, "main_module")} {S(b, "main_version")}".Trim();
+            md.AppendLine(CultureInfo.InvariantCulture, $"- {l.GoVersion} ({Md(service)}): `{Md(S(b, "go_version"))}`, `{Md(main.Length > 0 ? main : S(b, "path"))}`");
+            foreach (var dep in b.GetProperty("dependencies").EnumerateArray().Take(30))
+                md.AppendLine(CultureInfo.InvariantCulture, $"  - `{Md(S(dep, "path"))}` `{Md(S(dep, "version"))}`");
+        }
         md.AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture, $"## {l.Reproduction}");
         md.AppendLine();

@@ -72,6 +72,11 @@ public sealed class CorrelationEndToEndTests
             { "trace_id", Encoding.UTF8.GetBytes(s.CrashTrace) }, { "span_id", Encoding.UTF8.GetBytes("000000000000000c") },
         };
         var at = DateTimeOffset.FromUnixTimeMilliseconds((s.T0 + 40 * Ms + s_skew["node-c"]) / Ms);
+        // The build payments printed at start-up (debug.ReadBuildInfo), a minute earlier.
+        foreach (string line in new[] { "go\tgo1.19.8", "path\texample.com/shop/cmd/payments", "mod\texample.com/shop\tv1.4.2\t", "dep\tgithub.com/acme/orm\tv1.4.2\th1:abc=", "build\tvcs.revision=0a1b2c3d4e5f" })
+        {
+            producer.Produce("logs", new Message<string, byte[]> { Key = "payments-6f7c", Value = Encoding.UTF8.GetBytes(line), Headers = headers, Timestamp = new Timestamp(at.AddMinutes(-1)) });
+        }
         foreach (string line in s.CrashLines)
         {
             producer.Produce("logs", new Message<string, byte[]> { Key = "payments-6f7c", Value = Encoding.UTF8.GetBytes(line), Headers = headers, Timestamp = new Timestamp(at) });

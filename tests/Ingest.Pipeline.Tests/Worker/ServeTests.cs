@@ -156,6 +156,7 @@ public sealed class ServeTests
             Serve = new { DataDirectory = Path.Combine(dir, "data"), Urls = $"http://127.0.0.1:{port}" },
             Assembly = new { IdleFlush = "00:00:00.300" },
             Correlation = new { ReorderWindow = "00:00:03", MinHold = "00:00:02" },
+            Postmortem = new { RepositoryUrl = "https://github.com/acme/shop", SourceRoot = "/home/dev/src/shop/" },
         }));
         using var stop = new CancellationTokenSource();
         string? bootstrap = null;
@@ -196,6 +197,10 @@ public sealed class ServeTests
             Assert.Contains("Classification: `nil\\_pointer\\_dereference`", en, StringComparison.Ordinal);
             Assert.Contains("order\\_repo.go:65", en, StringComparison.Ordinal);
             Assert.Contains("### node node-c", en, StringComparison.Ordinal);
+            // Versions from the build information payments logged; code references link to that revision.
+            Assert.Contains("`go1.19.8`", en, StringComparison.Ordinal);
+            Assert.Contains("`0a1b2c3d4e5f`", en, StringComparison.Ordinal);
+            Assert.Contains("(https://github.com/acme/shop/blob/0a1b2c3d4e5f/internal/store/order_repo.go#L65)", en, StringComparison.Ordinal);
             string zh = Get(http, $"/api/v1/incidents/{Uri.EscapeDataString(id)}/postmortem?lang=zh");
             Assert.Contains("## 时间线", zh, StringComparison.Ordinal);
             Assert.Contains("order\\_repo.go:65", zh, StringComparison.Ordinal);

@@ -25,6 +25,7 @@ public static class DataStreams
         new("tagged_log", "logs", "go.tagged", "event", ["process"], ["info"]),
         new("leak_suspect", "logs", "go.leak_suspect", "alert", ["process"], ["indicator"]),
         new("alert", "logs", "go.alert", "alert", ["process"], ["indicator"]),
+        new("build_info", "logs", "go.build_info", "event", ["configuration"], ["info"]),
         new("incident", "logs", "go.incident", "alert", ["process"], ["indicator"]),
         // The dependency graph lives in the incident stream (one document per state; the latest is the graph).
         new("dependency_graph", "logs", "go.incident", "state", ["process"], ["info"]),

@@ -204,6 +204,7 @@ public sealed class EcsDocumentWriter(EventDocument? documents = null)
         GcAlertEvent a => $"{a.Kind} {a.Status}: {a.Reason}",
         LeakSuspectEvent l => $"goroutine leak suspect: {l.TopFunction}",
         GcScavengeEvent => "scavenger",
+        BuildInfoEvent b => $"build: {b.MainModule ?? b.Path} {b.MainVersion} with {b.GoVersion}",
         _ => EventJsonWriter.TypeName(e.Type),
     };
 }

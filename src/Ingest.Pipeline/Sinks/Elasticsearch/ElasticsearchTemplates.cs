@@ -121,6 +121,9 @@ public static class ElasticsearchTemplates
             ("root_cause", Props(("id", Keyword()), ("kind", Keyword()), ("service", Keyword()), ("node", Keyword()))),
             ("services", Keyword()), ("nodes", Keyword()), ("trace_ids", Keyword()), ("event_count", Type("integer")),
             ("clock_skew", Type("boolean")), ("first_hlc", Keyword()), ("path", Props(("service", Keyword()), ("first_failure", Keyword()), ("recovered", Type("boolean"))))),
+        "build_info" => Props(
+            ("go_version", Keyword()), ("binary", Keyword()), ("path", Keyword()), ("main_module", Keyword()), ("main_version", Keyword()),
+            ("vcs_revision", Keyword()), ("vcs_time", Type("date")), ("dependencies", Props(("path", Keyword()), ("version", Keyword())))),
         "dependency_graph" => Props(
             ("edges", Props(("caller", Keyword()), ("callee", Keyword()), ("calls", Type("long")), ("errors", Type("long")), ("crashes_propagated", Type("long")))),
             ("services", Keyword())),
