@@ -25,6 +25,8 @@ public sealed record SourceMetadata
     public string? ServiceVersion { get; init; }
     /// <summary>A hybrid logical clock stamp written by the service (field or header "hlc"), as text.</summary>
     public string? Hlc { get; init; }
+    /// <summary>The CI pipeline run that built what is running, when the shipper says (postmortem evidence).</summary>
+    public string? CiPipelineId { get; init; }
 
     /// <summary>The service as users name it: what the shipper says, else the container's name.</summary>
     public string? ServiceName => Service ?? Container;

@@ -32,6 +32,7 @@ public sealed class EventDocument(FrameSemanticsOptions? semantics = null)
             var m = e.Metadata;
             if (m.Service is not null) w.WriteString("service", m.Service);
             if (m.ServiceVersion is not null) w.WriteString("service_version", m.ServiceVersion);
+            if (m.CiPipelineId is not null) w.WriteString("ci_pipeline_id", m.CiPipelineId);
             if (m.Host is not null) w.WriteString("host", m.Host);
             if (m.Pod is not null) w.WriteString("pod", m.Pod);
             if (m.Namespace is not null) w.WriteString("namespace", m.Namespace);

@@ -38,7 +38,7 @@ public sealed class PostmortemWriter(IEventQueries store, PostmortemOptions opti
         string Versions, string Reproduction, string Fixes, string ForAuthor, string Services, string Hosts, string Crashes, string GoroutinePeak,
         string HeapSurge, string Category, string Candidate, string Path, string Recovered, string NotRecovered, string NoData, string Node, string Time,
         string Hlc, string Event, string Fingerprint, string RawHash, string Alert, string Document, string CommitSha, string GoVersion,
-        string NotInLogs, string Skew, string Late, string SummaryText);
+        string NotInLogs, string Skew, string Late, string SummaryText, string Pipeline);
 
     private static readonly Labels s_en = new(
         "Postmortem draft", "Template", "Summary", "Impact", "Timeline", "Root cause", "Evidence", "Code references", "Versions",
@@ -46,7 +46,7 @@ public sealed class PostmortemWriter(IEventQueries store, PostmortemOptions opti
         "Heap allocation surge", "Classification", "Root-cause candidate (first failure in causal order)", "Propagation", "served again",
         "did not recover in the window", "not in the data", "node", "time (RFC 3339)", "HLC", "event", "crash fingerprint", "raw text hash",
         "alert fingerprint", "document", "commit / version", "Go version and modules", "not found in the logs (log `go version -m` or build info to get them)",
-        "clock skew", "late", "{0} failed first ({1}) on {2}; the failure reached {3} service(s) across {4} node(s).");
+        "clock skew", "late", "{0} failed first ({1}) on {2}; the failure reached {3} service(s) across {4} node(s).", "CI pipeline");
 
     private static readonly Labels s_zh = new(
         "事故复盘草稿", "模板", "概要", "影响", "时间线", "根因", "证据", "代码位置", "版本",
@@ -54,7 +54,7 @@ public sealed class PostmortemWriter(IEventQueries store, PostmortemOptions opti
         "堆分配激增倍数", "分类", "根因候选（因果序中的第一个故障）", "传播路径", "已恢复服务",
         "窗口内未恢复", "数据中没有", "节点", "时间（RFC 3339）", "HLC", "事件", "崩溃指纹", "原始文本哈希",
         "告警指纹", "文档", "提交 / 版本", "Go 版本与模块", "日志中未找到（记录 `go version -m` 或构建信息即可获得）",
-        "时钟偏差", "迟到", "{0} 最先故障（{1}），位于 {2}；故障波及 {3} 个服务、{4} 个节点。");
+        "时钟偏差", "迟到", "{0} 最先故障（{1}），位于 {2}；故障波及 {3} 个服务、{4} 个节点。", "CI 流水线");
 
     public async Task<string?> WriteAsync(string incidentId, string lang, CancellationToken cancellationToken)
     {
@@ -190,6 +190,7 @@ public sealed class PostmortemWriter(IEventQueries store, PostmortemOptions opti
             {
                 md.Append(string.Create(CultureInfo.InvariantCulture, $", {l.RawHash} `{Md(S(crash.GetProperty("event"), "raw_hash"))}`"));
                 if (S(crash, "service_version") is { Length: > 0 } version) md.Append(string.Create(CultureInfo.InvariantCulture, $", {l.CommitSha} `{Md(version)}`"));
+                if (S(crash, "ci_pipeline_id") is { Length: > 0 } pipeline) md.Append(string.Create(CultureInfo.InvariantCulture, $", {l.Pipeline} `{Md(pipeline)}`"));
             }
             md.AppendLine();
         }

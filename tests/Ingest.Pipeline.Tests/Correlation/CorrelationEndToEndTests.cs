@@ -70,6 +70,7 @@ public sealed class CorrelationEndToEndTests
         {
             { "service", Encoding.UTF8.GetBytes("payments") }, { "host", Encoding.UTF8.GetBytes("node-c") },
             { "trace_id", Encoding.UTF8.GetBytes(s.CrashTrace) }, { "span_id", Encoding.UTF8.GetBytes("000000000000000c") },
+            { "ci_pipeline_id", Encoding.UTF8.GetBytes("4711") },
         };
         var at = DateTimeOffset.FromUnixTimeMilliseconds((s.T0 + 40 * Ms + s_skew["node-c"]) / Ms);
         // The build payments printed at start-up (debug.ReadBuildInfo), a minute earlier.

@@ -200,6 +200,7 @@ public sealed class ServeTests
             // Versions from the build information payments logged; code references link to that revision.
             Assert.Contains("`go1.19.8`", en, StringComparison.Ordinal);
             Assert.Contains("`0a1b2c3d4e5f`", en, StringComparison.Ordinal);
+            Assert.Contains("CI pipeline `4711`", en, StringComparison.Ordinal);
             Assert.Contains("(https://github.com/acme/shop/blob/0a1b2c3d4e5f/internal/store/order_repo.go#L65)", en, StringComparison.Ordinal);
             string zh = Get(http, $"/api/v1/incidents/{Uri.EscapeDataString(id)}/postmortem?lang=zh");
             Assert.Contains("## 时间线", zh, StringComparison.Ordinal);

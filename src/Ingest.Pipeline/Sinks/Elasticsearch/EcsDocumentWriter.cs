@@ -136,6 +136,7 @@ public sealed class EcsDocumentWriter(EventDocument? documents = null)
             w.WriteNumber("end_pos", e.Event.EndLine);
             w.WriteString("source", e.Stream.Source);
             if (m.Service is not null) w.WriteString("service", m.Service);
+            if (m.CiPipelineId is not null) w.WriteString("ci_pipeline_id", m.CiPipelineId);
             w.WriteEndObject();
             w.WriteEndObject();
             w.WriteEndObject();
@@ -159,6 +160,7 @@ public sealed class EcsDocumentWriter(EventDocument? documents = null)
             w.WriteString("source", origin.GetProperty("source").GetString());
             if (origin.TryGetProperty("service", out var svc)) w.WriteString("service", svc.GetString());
             if (source.TryGetProperty("service", out var service) && service.TryGetProperty("version", out var version)) w.WriteString("service_version", version.GetString());
+            if (origin.TryGetProperty("ci_pipeline_id", out var pipeline)) w.WriteString("ci_pipeline_id", pipeline.GetString());
             if (source.TryGetProperty("host", out var host)) w.WriteString("host", host.GetProperty("name").GetString());
             if (source.TryGetProperty("kubernetes", out var k8s))
             {

@@ -59,6 +59,7 @@ public sealed class MessageDecoder(MessageFormat format, JsonFieldMapping? mappi
             Stream = Header(headers, "stream"),
             TraceId = Header(headers, "trace_id"),
             Hlc = Header(headers, "hlc"),
+            CiPipelineId = Header(headers, "ci_pipeline_id"),
             SpanId = Header(headers, "span_id"),
         };
         SplitLines(value, meta, null, into);
@@ -93,6 +94,7 @@ public sealed class MessageDecoder(MessageFormat format, JsonFieldMapping? mappi
                 Stream = Find(root, _mapping.Stream),
                 TraceId = Find(root, _mapping.TraceId),
                 Hlc = Find(root, _mapping.Hlc),
+                CiPipelineId = Find(root, _mapping.CiPipelineId),
                 SpanId = Find(root, _mapping.SpanId),
             };
             DateTimeOffset? ts = null;

@@ -30,6 +30,7 @@ public sealed class JsonFieldMapping
     public List<string> SpanId { get; set; } = ["span.id", "span_id", "spanId"];
     /// <summary>A hybrid logical clock stamp the service wrote ("&lt;unix-nanos&gt;,&lt;logical&gt;").</summary>
     public List<string> Hlc { get; set; } = ["hlc"];
+    public List<string> CiPipelineId { get; set; } = ["cicd.pipeline.run.id", "ci.pipeline.id", "ci_pipeline_id"];
 }
 
 /// <summary>The lines of one message, or why it could not be decoded.</summary>

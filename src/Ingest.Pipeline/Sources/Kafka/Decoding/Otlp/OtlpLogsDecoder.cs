@@ -236,6 +236,7 @@ public static class OtlpLogsDecoder
     {
         Service = a.GetValueOrDefault("service.name"),
         ServiceVersion = a.GetValueOrDefault("service.version"),
+        CiPipelineId = a.GetValueOrDefault("cicd.pipeline.run.id") ?? a.GetValueOrDefault("ci.pipeline.id"),
         Host = a.GetValueOrDefault("host.name") ?? a.GetValueOrDefault("k8s.node.name"),
         Pod = a.GetValueOrDefault("k8s.pod.name"),
         Namespace = a.GetValueOrDefault("k8s.namespace.name"),
