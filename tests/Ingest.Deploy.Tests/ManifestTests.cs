@@ -177,6 +177,24 @@ public sealed partial class ManifestTests
             Assert.Equal("/healthz", Scalar(container, "readinessProbe.httpGet.path"));
             Assert.Contains("ingest-secrets", output, StringComparison.Ordinal);
             if (overlay == "prod") Assert.Equal("3", Scalar(deployment, "spec.replicas"));
+
+            // kubectl's own client-side checks of every object. kubectl needs API discovery even for a dry
+            // run: a loopback server answers it (no cluster on these machines).
+            using var api = new FakeDiscoveryServer();
+            string kubeconfig = api.WriteKubeconfig();
+            var create = new ProcessStartInfo(kubectl, ["--kubeconfig", kubeconfig, "create", "--dry-run=client", "--validate=false", "-o", "name", "-f", "-"])
+            {
+                RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true,
+            };
+            using var c = Process.Start(create)!;
+            c.StandardInput.Write(output);
+            c.StandardInput.Close();
+            string created = c.StandardOutput.ReadToEnd();
+            string createError = c.StandardError.ReadToEnd();
+            c.WaitForExit();
+            Assert.True(c.ExitCode == 0, $"kubectl create --dry-run=client ({overlay}): {createError}");
+            Assert.Contains("deployment.apps/", created, StringComparison.Ordinal);
+            Assert.Equal(kinds.Count, created.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
         }
     }
 }
