@@ -31,13 +31,11 @@ public sealed class SinkHostService(BatchingSinkHost sink) : BackgroundService
 /// Runs the Kafka consume loop on its own thread (it blocks in librdkafka); on stop, the loop flushes open
 /// events, waits for the sink and stores final offsets before the sink host stops (registered after it).
 /// </summary>
-public sealed class KafkaSourceService : IHostedService, IDisposable
+public sealed class KafkaSourceService : ThreadService
 {
     private readonly KafkaLogSource _source;
     private readonly ILogger<KafkaSourceService> _logger;
     private readonly IHostApplicationLifetime _lifetime;
-    private readonly CancellationTokenSource _stop = new();
-    private Thread? _thread;
 
     public KafkaSourceService(
         KafkaSourceOptions kafka,
@@ -51,6 +49,7 @@ public sealed class KafkaSourceService : IHostedService, IDisposable
         ILogger<KafkaSourceService> logger,
         ILoggerFactory loggers,
         IHostApplicationLifetime lifetime)
+        : base("kafka-source", TimeSpan.FromSeconds(30))
     {
         _logger = logger;
         _lifetime = lifetime;
@@ -60,35 +59,18 @@ public sealed class KafkaSourceService : IHostedService, IDisposable
 
     public KafkaLogSource Source => _source;
 
-    public Task StartAsync(CancellationToken cancellationToken)
+    protected override void Run(CancellationToken stop) => _source.Run(stop);
+
+    protected override void OnFailure(Exception ex)
     {
-        _thread = new Thread(() =>
-        {
-            try
-            {
-                _source.Run(_stop.Token);
-            }
-            catch (Exception ex)
-            {
-                _logger.LogCritical(ex, "kafka source failed; stopping the worker");
-                _lifetime.StopApplication();
-            }
-        }) { IsBackground = true, Name = "kafka-source" };
-        _thread.Start();
-        return Task.CompletedTask;
+        _logger.LogCritical(ex, "kafka source failed; stopping the worker");
+        _lifetime.StopApplication();
     }
 
-    public Task StopAsync(CancellationToken cancellationToken)
+    protected override void Dispose(bool disposing)
     {
-        _stop.Cancel();
-        _thread?.Join(TimeSpan.FromSeconds(30));
-        return Task.CompletedTask;
-    }
-
-    public void Dispose()
-    {
-        _source.Dispose();
-        _stop.Dispose();
+        if (disposing) _source.Dispose();
+        base.Dispose(disposing);
     }
 }
 
@@ -99,35 +81,11 @@ public sealed class AlertmanagerService(AlertmanagerPublisher publisher) : Backg
 }
 
 /// <summary>Runs the correlating consumer (detections and spans → incidents) on its own thread.</summary>
-public sealed class CorrelationService(Ingest.Pipeline.Correlation.CorrelationSource source, ILogger<CorrelationService> logger) : IHostedService, IDisposable
+public sealed class CorrelationService(Ingest.Pipeline.Correlation.CorrelationSource source, ILogger<CorrelationService> logger)
+    : ThreadService("correlation", TimeSpan.FromSeconds(30))
 {
-    private readonly CancellationTokenSource _stop = new();
-    private Thread? _thread;
+    protected override void Run(CancellationToken stop) => source.Run(stop);
 
-    public Task StartAsync(CancellationToken cancellationToken)
-    {
-        _thread = new Thread(() =>
-        {
-            try
-            {
-                source.Run(_stop.Token);
-            }
-            catch (Exception ex)
-            {
-                // Correlation is derived state: log ingestion goes on without it.
-                logger.LogError(ex, "correlation stopped");
-            }
-        }) { IsBackground = true, Name = "correlation" };
-        _thread.Start();
-        return Task.CompletedTask;
-    }
-
-    public Task StopAsync(CancellationToken cancellationToken)
-    {
-        _stop.Cancel();
-        _thread?.Join(TimeSpan.FromSeconds(30));
-        return Task.CompletedTask;
-    }
-
-    public void Dispose() => _stop.Dispose();
+    // Correlation is derived state: log ingestion goes on without it.
+    protected override void OnFailure(Exception ex) => logger.LogError(ex, "correlation stopped");
 }
