@@ -23,24 +23,8 @@ public static class OtlpLogsDecoder
 
     // --- protobuf ---------------------------------------------------------------------------------
 
-    public static string? DecodeProto(ReadOnlySpan<byte> message, List<DecodedLine> into)
-    {
-        try
-        {
-            var r = new ProtoReader(message);
-            while (!r.End)
-            {
-                var (field, wire) = r.ReadTag();
-                if (field == 1 && wire == 2) ResourceLogs(r.ReadBytes(), into);
-                else r.Skip(wire);
-            }
-            return null;
-        }
-        catch (FormatException ex)
-        {
-            return "invalid OTLP protobuf: " + ex.Message;
-        }
-    }
+    public static string? DecodeProto(ReadOnlySpan<byte> message, List<DecodedLine> into) =>
+        ProtoMessages.ForEachResource(message, into, ResourceLogs);
 
     private static void ResourceLogs(ReadOnlySpan<byte> data, List<DecodedLine> into)
     {

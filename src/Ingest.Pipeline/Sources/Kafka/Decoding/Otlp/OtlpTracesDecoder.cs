@@ -15,24 +15,8 @@ public static class OtlpTracesDecoder
 {
     private const int MaxSpansPerMessage = 100_000;
 
-    public static string? DecodeProto(ReadOnlySpan<byte> message, List<SpanRecord> into)
-    {
-        try
-        {
-            var r = new ProtoReader(message);
-            while (!r.End)
-            {
-                var (field, wire) = r.ReadTag();
-                if (field == 1 && wire == 2) ResourceSpans(r.ReadBytes(), into);
-                else r.Skip(wire);
-            }
-            return null;
-        }
-        catch (FormatException ex)
-        {
-            return "invalid OTLP protobuf: " + ex.Message;
-        }
-    }
+    public static string? DecodeProto(ReadOnlySpan<byte> message, List<SpanRecord> into) =>
+        ProtoMessages.ForEachResource(message, into, ResourceSpans);
 
     private static void ResourceSpans(ReadOnlySpan<byte> data, List<SpanRecord> into)
     {

@@ -75,3 +75,32 @@ public ref struct ProtoReader(ReadOnlySpan<byte> data)
         }
     }
 }
+
+/// <summary>Handles one length-delimited field's bytes.</summary>
+public delegate void ProtoFieldHandler<in T>(ReadOnlySpan<byte> data, T state);
+
+public static class ProtoMessages
+{
+    /// <summary>
+    /// Reads an OTLP export request: every occurrence of field 1 (resource_logs, resource_spans) goes to the
+    /// handler; a malformed message is the reason returned (for the dead-letter topic), never an exception.
+    /// </summary>
+    public static string? ForEachResource<T>(ReadOnlySpan<byte> message, T state, ProtoFieldHandler<T> handler)
+    {
+        try
+        {
+            var r = new ProtoReader(message);
+            while (!r.End)
+            {
+                var (field, wire) = r.ReadTag();
+                if (field == 1 && wire == 2) handler(r.ReadBytes(), state);
+                else r.Skip(wire);
+            }
+            return null;
+        }
+        catch (FormatException ex)
+        {
+            return "invalid OTLP protobuf: " + ex.Message;
+        }
+    }
+}
