@@ -38,7 +38,7 @@ public sealed class PostmortemWriter(IEventQueries store, PostmortemOptions opti
         string Versions, string Reproduction, string Fixes, string ForAuthor, string Services, string Hosts, string Crashes, string GoroutinePeak,
         string HeapSurge, string Category, string Candidate, string Path, string Recovered, string NotRecovered, string NoData, string Node, string Time,
         string Hlc, string Event, string Fingerprint, string RawHash, string Alert, string Document, string CommitSha, string GoVersion,
-        string NotInLogs, string Skew, string Late, string SummaryText, string Pipeline);
+        string NotInLogs, string Skew, string Late, string SummaryText, string Pipeline, string Impacts, string Factor);
 
     private static readonly Labels s_en = new(
         "Postmortem draft", "Template", "Summary", "Impact", "Timeline", "Root cause", "Evidence", "Code references", "Versions",
@@ -46,7 +46,8 @@ public sealed class PostmortemWriter(IEventQueries store, PostmortemOptions opti
         "Heap allocation surge", "Classification", "Root-cause candidate (first failure in causal order)", "Propagation", "served again",
         "did not recover in the window", "not in the data", "node", "time (RFC 3339)", "HLC", "event", "crash fingerprint", "raw text hash",
         "alert fingerprint", "document", "commit / version", "Go version and modules", "not found in the logs (log `go version -m` or build info to get them)",
-        "clock skew", "late", "{0} failed first ({1}) on {2}; the failure reached {3} service(s) across {4} node(s).", "CI pipeline");
+        "clock skew", "late", "{0} failed first ({1}) on {2}; the failure reached {3} service(s) across {4} node(s).", "CI pipeline",
+        "What weighed on GC pauses in the hour before (standardised regression)", "factor");
 
     private static readonly Labels s_zh = new(
         "事故复盘草稿", "模板", "概要", "影响", "时间线", "根因", "证据", "代码位置", "版本",
@@ -54,7 +55,8 @@ public sealed class PostmortemWriter(IEventQueries store, PostmortemOptions opti
         "堆分配激增倍数", "分类", "根因候选（因果序中的第一个故障）", "传播路径", "已恢复服务",
         "窗口内未恢复", "数据中没有", "节点", "时间（RFC 3339）", "HLC", "事件", "崩溃指纹", "原始文本哈希",
         "告警指纹", "文档", "提交 / 版本", "Go 版本与模块", "日志中未找到（记录 `go version -m` 或构建信息即可获得）",
-        "时钟偏差", "迟到", "{0} 最先故障（{1}），位于 {2}；故障波及 {3} 个服务、{4} 个节点。", "CI 流水线");
+        "时钟偏差", "迟到", "{0} 最先故障（{1}），位于 {2}；故障波及 {3} 个服务、{4} 个节点。", "CI 流水线",
+        "事故前一小时影响 GC 停顿的因素（标准化回归）", "因素");
 
     public async Task<string?> WriteAsync(string incidentId, string lang, CancellationToken cancellationToken)
     {
@@ -90,12 +92,47 @@ public sealed class PostmortemWriter(IEventQueries store, PostmortemOptions opti
                     builds.Add((service, parsed.RootElement.GetProperty("event")));
                 }
             }
-            return Render(labels, incidentId, inc, events, root, crashes, await SurgeAsync(inc, cancellationToken).ConfigureAwait(false), builds);
+            var impacts = new List<(string Service, Ingest.GoRuntime.Analysis.Gc.ImpactTable Table)>();
+            foreach (var service in inc.GetProperty("services").EnumerateArray().Select(s => s.GetString()!))
+            {
+                var table = await ImpactAsync(inc, service, cancellationToken).ConfigureAwait(false);
+                if (table.Samples >= 3) impacts.Add((service, table));
+            }
+            return Render(labels, incidentId, inc, events, root, crashes, await SurgeAsync(inc, cancellationToken).ConfigureAwait(false), builds, impacts);
         }
         finally
         {
             foreach (var d in owned) d.Dispose();
         }
+    }
+
+    /// <summary>
+    /// What weighed on the GC pauses of a service over the hour up to the incident: the same standardised
+    /// regression the worker serves at /api/v1/gc/impact, computed from the stored cycles (so the CLI can too).
+    /// </summary>
+    private async Task<Ingest.GoRuntime.Analysis.Gc.ImpactTable> ImpactAsync(JsonElement inc, string service, CancellationToken cancellationToken)
+    {
+        var end = inc.GetProperty("last_at").GetDateTimeOffset();
+        var docs = await store.RangeAsync("gc", end.AddHours(-1), end.AddMinutes(1), 5000, service, cancellationToken).ConfigureAwait(false);
+        var samples = new List<Ingest.GoRuntime.Analysis.Gc.GcSample>();
+        foreach (string d in docs)
+        {
+            using var doc = JsonDocument.Parse(d);
+            var e = doc.RootElement.GetProperty("event");
+            if (!e.TryGetProperty("derived", out var der)) continue;
+            double? Num(JsonElement x, string name) => x.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;
+            samples.Add(new Ingest.GoRuntime.Analysis.Gc.GcSample
+            {
+                Num = e.GetProperty("num").GetInt32(), AtSeconds = e.GetProperty("at_seconds").GetDouble(), PauseMs = e.GetProperty("pause_ms").GetDouble(),
+                ConcurrentMarkMs = e.GetProperty("concurrent_mark_ms").GetDouble(), IntervalSeconds = Num(der, "interval_seconds"),
+                CpuFraction = Num(der, "gc_cpu_fraction"), AllocRateMbPerSecond = Num(der, "alloc_rate_mb_per_second"),
+                HeapLiveMb = e.GetProperty("heap_live_mb").GetDouble(), HeapGoalMb = e.GetProperty("heap_goal_mb").GetDouble(),
+                GoalOvershoot = Num(der, "goal_overshoot") ?? 0, Procs = e.GetProperty("procs").GetInt32(),
+                Forced = e.GetProperty("forced").GetBoolean() || e.GetProperty("periodic").GetBoolean(),
+                Goroutines = Num(der, "goroutines") is { } g ? (int)g : null,
+            });
+        }
+        return Ingest.GoRuntime.Analysis.Gc.ImpactRegression.Compute(samples);
     }
 
     /// <summary>Peak allocation rate during the incident against the median of the hour before, per service.</summary>
@@ -124,7 +161,7 @@ public sealed class PostmortemWriter(IEventQueries store, PostmortemOptions opti
     }
 
     private string Render(Labels l, string id, JsonElement inc, List<JsonElement> events, JsonElement root, List<JsonElement> crashes, double? surge,
-        List<(string Service, JsonElement Build)> builds)
+        List<(string Service, JsonElement Build)> builds, List<(string Service, Ingest.GoRuntime.Analysis.Gc.ImpactTable Table)> impacts)
     {
         var md = new StringBuilder();
         string S(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : string.Empty;
@@ -149,6 +186,16 @@ public sealed class PostmortemWriter(IEventQueries store, PostmortemOptions opti
         md.AppendLine(CultureInfo.InvariantCulture, $"- {l.Crashes}: {events.Count(e => S(e, "kind") == "crash")}");
         md.AppendLine(CultureInfo.InvariantCulture, $"- {l.GoroutinePeak}: {(goroutinePeak is { } g ? g.ToString(CultureInfo.InvariantCulture) : l.NoData)}");
         md.AppendLine(CultureInfo.InvariantCulture, $"- {l.HeapSurge}: {(surge is { } f ? f.ToString("0.0", CultureInfo.InvariantCulture) + "×" : l.NoData)}");
+        foreach (var (service, table) in impacts)
+        {
+            md.AppendLine();
+            md.AppendLine(CultureInfo.InvariantCulture, $"{l.Impacts} ({Md(service)}, n = {table.Samples}{(table.RSquared is { } r2 ? ", R² = " + r2.ToString("0.00", CultureInfo.InvariantCulture) : "")}):");
+            md.AppendLine();
+            md.AppendLine(CultureInfo.InvariantCulture, $"| {l.Factor} | β | |");
+            md.AppendLine("|---|---|---|");
+            foreach (var factor in table.Factors.OrderByDescending(x => Math.Abs(x.Beta ?? 0)))
+                md.AppendLine(CultureInfo.InvariantCulture, $"| `{factor.Factor}` | {(factor.Beta is { } b ? b.ToString("0.00", CultureInfo.InvariantCulture) : "–")} | {Md(factor.Note ?? string.Empty)} |");
+        }
         md.AppendLine();
 
         md.AppendLine(CultureInfo.InvariantCulture, $"## {l.Timeline}");

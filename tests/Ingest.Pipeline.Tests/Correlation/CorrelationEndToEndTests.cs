@@ -78,6 +78,13 @@ public sealed class CorrelationEndToEndTests
         {
             producer.Produce("logs", new Message<string, byte[]> { Key = "payments-6f7c", Value = Encoding.UTF8.GetBytes(line), Headers = headers, Timestamp = new Timestamp(at.AddMinutes(-1)) });
         }
+        // Its gctrace in the minute before: pauses that grow with the live heap.
+        for (int n = 1; n <= 24; n++)
+        {
+            int live = 20 + n * 5;
+            string gc = $"gc {n} @{n * 2}.000s 1%: 0.{n % 5 + 1}+1.5+{live / 10}.0 ms clock, 0.4+1/5/1+0.2 ms cpu, {live + 10}->{live + 12}->{live} MB, {live * 2} MB goal, 4 P";
+            producer.Produce("logs", new Message<string, byte[]> { Key = "payments-6f7c", Value = Encoding.UTF8.GetBytes(gc), Headers = headers, Timestamp = new Timestamp(at.AddSeconds(-50 + n)) });
+        }
         foreach (string line in s.CrashLines)
         {
             producer.Produce("logs", new Message<string, byte[]> { Key = "payments-6f7c", Value = Encoding.UTF8.GetBytes(line), Headers = headers, Timestamp = new Timestamp(at) });
