@@ -179,4 +179,28 @@ public sealed class IncidentScenarioTests
         Assert.Equal(["gateway", "orders", "payments"], incident.Services);
         Assert.Contains(incident.Events, e => e.Event.Id == "crash:logs:2:8812:0");
     }
+
+    [Fact]
+    public void Incidents_are_bounded_and_an_evicted_trace_starts_afresh()
+    {
+        var c = new Correlator(new CorrelationOptions { MaxIncidents = 5, MinHold = TimeSpan.Zero });
+        for (int n = 0; n < 50; n++)
+        {
+            c.AddEvent(new DetectedEvent
+            {
+                Id = $"crash:logs:0:{n}:0", Kind = FailureKind.Crash, Service = "svc" + n, Node = "node-a",
+                TimeUnixNanos = T0 + n * 1_000 * Ms, TraceId = n.ToString("x32", System.Globalization.CultureInfo.InvariantCulture), Summary = "boom",
+            });
+        }
+        c.Flush();
+        Assert.Equal(5, c.Incidents().Count);
+        // A late failure of an evicted trace opens a new incident instead of joining a dropped one.
+        c.AddEvent(new DetectedEvent
+        {
+            Id = "crash:logs:0:999:0", Kind = FailureKind.Crash, Service = "svc0", Node = "node-a",
+            TimeUnixNanos = T0, TraceId = 0.ToString("x32", System.Globalization.CultureInfo.InvariantCulture), Summary = "again",
+        });
+        c.Flush();
+        Assert.Contains(c.Incidents(), i => i.Id == "incident:crash:logs:0:999:0");
+    }
 }

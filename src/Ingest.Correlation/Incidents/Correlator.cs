@@ -62,7 +62,6 @@ public sealed class Correlator(CorrelationOptions options, TimeProvider? time = 
     private readonly Dictionary<(string Caller, string Callee), long[]> _edges = [];
 
     // Incidents: union-find over failure groups.
-    private readonly List<StampedEvent> _failures = [];
     private readonly Dictionary<string, Group> _byTrace = new(StringComparer.Ordinal);
     private readonly List<Group> _groups = [];
     private readonly HashSet<string> _changed = new(StringComparer.Ordinal);
@@ -376,7 +375,6 @@ public sealed class Correlator(CorrelationOptions options, TimeProvider? time = 
 
     private void Record(StampedEvent s)
     {
-        _failures.Add(s);
         var e = s.Event;
         Group? group = null;
         if (e.TraceId is { } trace && _byTrace.TryGetValue(trace, out var g)) group = Find(g);
@@ -390,7 +388,12 @@ public sealed class Correlator(CorrelationOptions options, TimeProvider? time = 
         {
             group = new Group("incident:" + e.Id);
             _groups.Add(group);
-            if (_groups.Count > options.MaxIncidents) _groups.RemoveAt(0);
+            if (_groups.Count > options.MaxIncidents)
+            {
+                // The oldest incident goes, and its traces with it (else the trace index would grow forever).
+                foreach (string old in _groups[0].Traces) _byTrace.Remove(old);
+                _groups.RemoveAt(0);
+            }
         }
         group.Events.Add(s);
         _changed.Add(group.Key);

@@ -19,7 +19,7 @@ namespace Ingest.Pipeline.Correlation;
 /// partitions are assigned; incident ids are deterministic, so rewriting an incident after a restart or a
 /// rebalance replaces the same document.
 /// </summary>
-public sealed class CorrelationSource : IDisposable
+public sealed class CorrelationSource
 {
     public static readonly StreamKey IncidentStream = new("correlation", 0, "incidents");
 
@@ -287,9 +287,5 @@ public sealed class CorrelationSource : IDisposable
             Id = "dependency-graph:" + _kafka.GroupId, Event = graph, Stream = IncidentStream, FirstOffset = 0,
             Timestamp = _time.GetUtcNow(), Metadata = SourceMetadata.Empty, Tracked = false,
         });
-    }
-
-    public void Dispose()
-    {
     }
 }

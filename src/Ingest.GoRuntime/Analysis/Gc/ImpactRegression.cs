@@ -14,8 +14,6 @@ public sealed record ImpactTable(int Samples, double? RSquared, IReadOnlyList<Im
 /// </summary>
 public static class ImpactRegression
 {
-    public static readonly IReadOnlyList<string> FactorNames = ["live_heap_mb", "alloc_rate_mb_s", "gomaxprocs", "goroutines", "forced"];
-
     public static ImpactTable Compute(IReadOnlyList<GcSample> window)
     {
         var rows = window.Where(s => s.AllocRateMbPerSecond is not null).ToList();

@@ -132,22 +132,9 @@ public static class OtlpLogsDecoder
 
     public static string? DecodeJson(ReadOnlySpan<byte> message, List<DecodedLine> into)
     {
-        JsonDocument doc;
-        try
-        {
-            var reader = new Utf8JsonReader(message, new JsonReaderOptions { MaxDepth = 64 });
-            doc = JsonDocument.ParseValue(ref reader);
-        }
-        catch (JsonException ex)
-        {
-            return "invalid OTLP JSON: " + ex.Message;
-        }
+        if (ProtoMessages.ParseJson(message, "resourceLogs", out var doc, out var resourceLogs) is { } error) return error;
         using (doc)
         {
-            if (!doc.RootElement.TryGetProperty("resourceLogs", out var resourceLogs) || resourceLogs.ValueKind != JsonValueKind.Array)
-            {
-                return "OTLP JSON has no resourceLogs array";
-            }
             foreach (var rl in resourceLogs.EnumerateArray())
             {
                 var attributes = new Dictionary<string, string>(StringComparer.Ordinal);

@@ -104,20 +104,9 @@ public static class OtlpTracesDecoder
 
     public static string? DecodeJson(ReadOnlySpan<byte> message, List<SpanRecord> into)
     {
-        JsonDocument doc;
-        try
-        {
-            var reader = new Utf8JsonReader(message, new JsonReaderOptions { MaxDepth = 64 });
-            doc = JsonDocument.ParseValue(ref reader);
-        }
-        catch (JsonException ex)
-        {
-            return "invalid OTLP JSON: " + ex.Message;
-        }
+        if (ProtoMessages.ParseJson(message, "resourceSpans", out var doc, out var resourceSpans) is { } error) return error;
         using (doc)
         {
-            if (!doc.RootElement.TryGetProperty("resourceSpans", out var resourceSpans) || resourceSpans.ValueKind != JsonValueKind.Array)
-                return "OTLP JSON has no resourceSpans array";
             foreach (var rs in resourceSpans.EnumerateArray())
             {
                 var resource = new Dictionary<string, string>(StringComparer.Ordinal);

@@ -82,6 +82,32 @@ public delegate void ProtoFieldHandler<in T>(ReadOnlySpan<byte> data, T state);
 public static class ProtoMessages
 {
     /// <summary>
+    /// Parses an OTLP/JSON export request and finds its top-level array (resourceLogs, resourceSpans): the
+    /// document (to dispose) or the reason it is not one.
+    /// </summary>
+    public static string? ParseJson(ReadOnlySpan<byte> message, string arrayName, out System.Text.Json.JsonDocument? doc, out System.Text.Json.JsonElement array)
+    {
+        array = default;
+        try
+        {
+            var reader = new System.Text.Json.Utf8JsonReader(message, new System.Text.Json.JsonReaderOptions { MaxDepth = 64 });
+            doc = System.Text.Json.JsonDocument.ParseValue(ref reader);
+        }
+        catch (System.Text.Json.JsonException ex)
+        {
+            doc = null;
+            return "invalid OTLP JSON: " + ex.Message;
+        }
+        if (!doc.RootElement.TryGetProperty(arrayName, out array) || array.ValueKind != System.Text.Json.JsonValueKind.Array)
+        {
+            doc.Dispose();
+            doc = null;
+            return $"OTLP JSON has no {arrayName} array";
+        }
+        return null;
+    }
+
+    /// <summary>
     /// Reads an OTLP export request: every occurrence of field 1 (resource_logs, resource_spans) goes to the
     /// handler; a malformed message is the reason returned (for the dead-letter topic), never an exception.
     /// </summary>
