@@ -21,6 +21,12 @@ public sealed class LeakTracker(AnalyzerOptions options)
     /// </summary>
     public bool HasPending => _pending.Count > 0;
 
+    /// <summary>
+    /// The first snapshot a held-back suspect rests on: the stream's input from there on must stay readable
+    /// (uncommitted) until the suspect is out, or a restart could not derive it again.
+    /// </summary>
+    public long? PendingSince => _pending.Count == 0 ? null : _pending.Values.Min(p => p.SnapshotLines[0]);
+
     public IEnumerable<LeakSuspectEvent> Drain()
     {
         var all = _pending.Values.ToList();

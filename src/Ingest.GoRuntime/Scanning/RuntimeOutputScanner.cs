@@ -84,6 +84,16 @@ public sealed partial class RuntimeOutputScanner
     /// <summary>Position of the first line of the open event (offsets before it must not be committed).</summary>
     public long? OpenEventStart => _event?.Line ?? _build?.Line;
 
+    /// <summary>
+    /// The earliest position this stream still depends on: its open event, or the first snapshot of a leak
+    /// suspect not yet released. Offsets before it may be committed; after a restart, reading resumes there.
+    /// </summary>
+    public long? HoldsFrom => (OpenEventStart, _leaksOrNull?.PendingSince) switch
+    {
+        ({ } a, { } b) => Math.Min(a, b),
+        var (a, b) => a ?? b,
+    };
+
     // Build information (go version -m, debug.BuildInfo) being read: rows until the first other line.
     private BuildInfoEvent? _build;
 

@@ -55,8 +55,11 @@ public sealed class StreamAssembler
 
     public int OpenStreams => _streams.Count;
 
-    /// <summary>Lines skipped because they were already processed before a restart (see <see cref="SetWatermarks"/>).</summary>
+    /// <summary>Lines already processed before a restart, read again without re-emitting their events (see <see cref="SetWatermarks"/>).</summary>
     public long SkippedLines { get; private set; }
+
+    /// <summary>Events read again after a restart and not emitted (the store already has them).</summary>
+    public long ReplayedEvents { get; private set; }
 
     /// <summary>Per-stream resume watermarks of a newly assigned partition (from the sink).</summary>
     public void SetWatermarks(string topic, int partition, IReadOnlyDictionary<string, long> watermarks) =>
@@ -65,11 +68,9 @@ public sealed class StreamAssembler
     public void Push(in LogRecord record)
     {
         var state = GetOrCreate(record.Key);
-        if (record.Position <= state.SkipThrough)
-        {
-            SkippedLines++;
-            return;
-        }
+        // Lines a previous run already stored events from are read again (a leak tracker needs the dumps
+        // it had seen) but their events are not emitted again: see Emit.
+        if (record.Position <= state.SkipThrough) SkippedLines++;
         // Reference fields of long-lived objects are written only when they change: every such write marks a
         // card for the next gen-0 collection, and 10,000 streams touched round-robin would dirty them all.
         if (!ReferenceEquals(state.Metadata, record.Metadata)) state.Metadata = record.Metadata;
@@ -157,7 +158,7 @@ public sealed class StreamAssembler
         long? min = null;
         foreach (var s in set)
         {
-            if (s.Scanner.OpenEventStart is long start)
+            if (s.Scanner.HoldsFrom is long start)
             {
                 long offset = LogRecord.OffsetOf(start);
                 if (min is null || offset < min) min = offset;
@@ -197,6 +198,13 @@ public sealed class StreamAssembler
 
     private void Emit(StreamState s, RuntimeEvent e)
     {
+        // Stored before the restart (it ends at or before the stream's resume watermark); a partial event cut by
+        // the re-read start also ends there. Leak suspects are derived state: re-emitting one upserts it.
+        if (Math.Max(e.Line, e.EndLine) <= s.SkipThrough && e is not LeakSuspectEvent)
+        {
+            ReplayedEvents++;
+            return;
+        }
         var timestamp = e is MultiLineEvent ? s.EventTimestamp : s.LastTimestamp;
         _emit(new IndexedEvent
         {

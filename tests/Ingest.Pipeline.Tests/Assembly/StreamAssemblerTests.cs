@@ -102,4 +102,33 @@ public sealed class StreamAssemblerTests
         Assert.True(a.OpenStreams <= 10);
         Assert.Single(events.Select(e => e.Event).OfType<GoroutineDumpEvent>()); // "old" was completed, not dropped silently
     }
+
+    [Fact]
+    public void A_leak_suspect_held_back_keeps_its_snapshots_uncommitted_and_a_restart_derives_it_again()
+    {
+        // Real Go output: four dumps of one process with a growing creation site.
+        var lines = File.ReadAllText(Path.Combine(CorpusFeed.Dir, "29-goroutine-leak-4-snapshots.txt")).TrimEnd('\n').Split('\n');
+        var first = new List<IndexedEvent>();
+        var a = new StreamAssembler(new AnalyzerOptions(), new AssemblerOptions(), new ManualTime(), first.Add);
+        for (int i = 0; i < lines.Length; i++) a.Push(Line("pod-a", lines[i], i, T0));
+        // All four dumps are out, the suspect is still held back (it may grow): the offsets from its first
+        // snapshot on must stay uncommitted.
+        Assert.Equal(4, first.Count(e => e.Event is GoroutineDumpEvent));
+        Assert.DoesNotContain(first, e => e.Event is LeakSuspectEvent);
+        long firstDump = first.First(e => e.Event is GoroutineDumpEvent).FirstOffset;
+        Assert.Equal(firstDump, a.OldestOpenOffset("logs", 0));
+
+        // The worker dies here with the dumps stored. The next owner re-reads from the committed offset with
+        // the stored dumps as the stream's watermark: no dump twice, and the suspect is derived again.
+        long storedThrough = first.Where(e => e.Event is GoroutineDumpEvent).Max(e => e.Event.EndLine);
+        var second = new List<IndexedEvent>();
+        var b = new StreamAssembler(new AnalyzerOptions(), new AssemblerOptions(), new ManualTime(), second.Add);
+        b.SetWatermarks("logs", 0, new Dictionary<string, long> { [new SourceMetadata { Pod = "pod-a" }.Identity("p")] = storedThrough });
+        for (int i = (int)firstDump; i < lines.Length; i++) b.Push(Line("pod-a", lines[i], i, T0));
+        b.FlushAll();
+        Assert.DoesNotContain(second, e => e.Event is GoroutineDumpEvent);
+        Assert.Single(second, e => e.Event is LeakSuspectEvent);
+        Assert.True(b.ReplayedEvents >= 4);
+        Assert.Null(b.OldestOpenOffset("logs", 0));
+    }
 }
