@@ -7,6 +7,7 @@ using Ingest.Pipeline.Alerting;
 using Ingest.Pipeline.Analysis;
 using Ingest.Pipeline.Correlation;
 using Ingest.Correlation.Incidents;
+using Ingest.Api;
 using Ingest.Dashboard;
 using Ingest.Hosting;
 using Ingest.Reporting;
@@ -185,14 +186,43 @@ public static class ServeCommand
             builder.Services.AddHostedService<FileTailService>();
         }
         builder.WebHost.UseUrls(serve.Urls);
+        builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
+        bool requireToken = !string.IsNullOrEmpty(serve.ApiToken);
+        if (requireToken)
+        {
+            builder.Services.AddAuthentication(BearerTokenHandler.SchemeName)
+                .AddScheme<BearerTokenOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, o => o.Token = serve.ApiToken!);
+            builder.Services.AddAuthorizationBuilder()
+                .AddPolicy(ApiEndpoints.Policy, p => p.AddAuthenticationSchemes(BearerTokenHandler.SchemeName).RequireAuthenticatedUser());
+        }
 
         var app = builder.Build();
-        if (!string.IsNullOrEmpty(serve.ApiToken)) RequireToken(app, serve.ApiToken);
-        MapApi(app, queries);
+        app.Use((context, next) =>
+        {
+            context.Response.Headers.XContentTypeOptions = "nosniff";
+            return next(context);
+        });
+        var guard = new BindGuard();
+        guard.Install(app);
+        if (requireToken)
+        {
+            app.UseAuthentication();
+            app.UseAuthorization();
+        }
+        ApiEndpoints.MapApi(app, queries, requireToken);
         app.MapDashboard();
+        int exit = 0;
         app.Lifetime.ApplicationStarted.Register(() =>
         {
-            Console.Error.WriteLine($"ingest: consuming {string.Join(", ", kafka.EffectiveTopics.Select(t => t.Name))} from {kafka.BootstrapServers} as group {kafka.GroupId}; store {storeName}; API {serve.Urls}");
+            var bound = BindGuard.BoundAddresses(app);
+            if (guard.Check(bound, requireToken) is { } refusal)
+            {
+                Console.Error.WriteLine($"ingest serve: {refusal}");
+                exit = AnalyzeCommand.ExitBadInput;
+                app.Lifetime.StopApplication();
+                return;
+            }
+            Console.Error.WriteLine($"ingest: consuming {string.Join(", ", kafka.EffectiveTopics.Select(t => t.Name))} from {kafka.BootstrapServers} as group {kafka.GroupId}; store {storeName}; API {string.Join(", ", bound)}");
             started?.Invoke(app);
         });
         try
@@ -205,148 +235,8 @@ public static class ServeCommand
             esSink?.Dispose();
             dev?.Dispose();
         }
-        return 0;
+        return exit;
     }
-
-    private static readonly JsonSerializerOptions s_json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
-
-    private static readonly string[] s_eventTypes = ["crash", "goroutine_dump", "gc", "gc_scavenge", "tagged_log", "leak_suspect", "alert", "incident", "dependency_graph", "build_info"];
-    private static readonly string[] s_alertStatuses = [GcAlertEvent.Firing, GcAlertEvent.Resolved];
-
-    public static void MapApi(WebApplication app, IEventQueries store)
-    {
-        app.MapGet("/healthz", (KafkaSourceService source, BatchingSinkHost sink, IServiceProvider services) => Results.Json(new
-        {
-            status = "ok",
-            assigned_partitions = source.Source.Assignment.Count,
-            open_streams = source.Source.OpenStreams,
-            sink_pending = sink.Pending,
-            sink_rejected = sink.Rejected,
-            paused = source.Source.Paused,
-            elasticsearch_circuit = services.GetService<ElasticsearchEventSink>()?.Circuit.ToString().ToLowerInvariant(),
-        }, s_json));
-        app.MapMetrics("/metrics");
-        app.MapGet("/api/v1/crashes", (HttpContext http, int? limit, string? service, DateTimeOffset? since, string? before, CancellationToken ct) =>
-            Page(http, store, "crash", limit ?? 50, since, service, before, ct));
-        app.MapGet("/api/v1/goroutine-dumps", (HttpContext http, int? limit, string? service, DateTimeOffset? since, string? before, CancellationToken ct) =>
-            Page(http, store, "goroutine_dump", limit ?? 20, since, service, before, ct));
-        app.MapGet("/api/v1/leak-suspects", (HttpContext http, int? limit, string? service, DateTimeOffset? since, string? before, CancellationToken ct) =>
-            Page(http, store, "leak_suspect", limit ?? 100, since, service, before, ct));
-        app.MapGet("/api/v1/gc/anomalies", async (string? service, DateTimeOffset? from, DateTimeOffset? to, CancellationToken ct) =>
-        {
-            var end = to ?? DateTimeOffset.UtcNow;
-            var start = from ?? end.AddHours(-24);
-            if (start > end) return Results.BadRequest(new { error = "from must not be after to" });
-            // The cycles a detector flagged, with the detector's reason.
-            var cycles = await store.RangeAsync("gc", start, end, 10_000, service, ct);
-            return RawArray(cycles.Where(d => d.Contains("\"anomalies\":[", StringComparison.Ordinal)));
-        });
-        app.MapGet("/api/v1/crashes/{id}", async (string id, CancellationToken ct) =>
-            await store.ByIdAsync(id, "crash", ct) is { } doc ? Results.Text(doc, "application/json") : Results.NotFound());
-        app.MapGet("/api/v1/crash-groups", async (int? limit, DateTimeOffset? since, CancellationToken ct) =>
-            Results.Json(await store.CrashGroupsAsync(since ?? DateTimeOffset.UtcNow.AddDays(-7), limit ?? 100, ct), s_json));
-        app.MapGet("/api/v1/alerts", async (string? status, string? service, int? limit, CancellationToken ct) =>
-            status is null || s_alertStatuses.Contains(status)
-                ? RawArray(await store.AlertsAsync(status, service, limit ?? 100, ct))
-                : Results.BadRequest(new { error = $"unknown status; one of {string.Join(", ", s_alertStatuses)}" }));
-        app.MapGet("/api/v1/gc/cycles", async (string? service, DateTimeOffset? from, DateTimeOffset? to, int? limit, CancellationToken ct) =>
-        {
-            var end = to ?? DateTimeOffset.UtcNow;
-            var start = from ?? end.AddHours(-1);
-            if (start > end) return Results.BadRequest(new { error = "from must not be after to" });
-            return RawArray(await store.RangeAsync("gc", start, end, limit ?? 2000, service, ct));
-        });
-        app.MapGet("/api/v1/gc/services", (GcAnalytics gc) => Results.Json(gc.Services(), s_json));
-        app.MapGet("/api/v1/gc/impact", (string? service, GcAnalytics gc) =>
-        {
-            if (string.IsNullOrWhiteSpace(service)) return Results.BadRequest(new { error = "service is required (GET /api/v1/gc/services lists them)" });
-            var table = gc.Impact(service);
-            return Results.Json(new
-            {
-                service,
-                samples = table.Samples,
-                r_squared = table.RSquared,
-                method = "standardised OLS of the stop-the-world pause on the factors over the service's recent cycles",
-                factors = table.Factors.Select(f => new { factor = f.Factor, beta = f.Beta, note = f.Note }),
-            }, s_json);
-        });
-        app.MapGet("/api/v1/incidents", async (int? limit, string? service, DateTimeOffset? since, CancellationToken ct) =>
-            RawArray(await store.RecentAsync("incident", limit ?? 50, since, service, ct)));
-        app.MapGet("/api/v1/incidents/{id}/postmortem", async (string id, string? lang, IServiceProvider services, CancellationToken ct) =>
-        {
-            if (lang is not (null or "en" or "zh")) return Results.BadRequest(new { error = "lang is en or zh" });
-            var writer = new PostmortemWriter(store, services.GetService<PostmortemOptions>() ?? new PostmortemOptions());
-            return await writer.WriteAsync(id, lang ?? "en", ct) is { } draft ? Results.Text(draft, "text/markdown; charset=utf-8") : Results.NotFound();
-        });
-        app.MapGet("/api/v1/incidents/{id}", async (string id, CancellationToken ct) =>
-            await store.ByIdAsync(id, "incident", ct) is { } doc ? Results.Text(doc, "application/json") : Results.NotFound());
-        // The stored graph: the same answer whichever worker of the group correlated it.
-        app.MapGet("/api/v1/dependency-graph", async (CancellationToken ct) =>
-            await store.RecentAsync("dependency_graph", 1, null, null, ct) is [var doc, ..]
-                ? Results.Text(doc, "application/json")
-                : Results.NotFound(new { error = "no dependency graph yet: no spans with parents seen" }));
-        app.MapGet("/api/v1/clock-skew", (IServiceProvider services) =>
-            services.GetService<CorrelationSource>() is { } c
-                ? Results.Json(new
-                {
-                    method = "lower bounds from causal span pairs: a child starting before its parent by its node's clock",
-                    nodes = c.ClockLagNanos().Select(kv => new { node = kv.Key, behind_ms = kv.Value / 1e6 }),
-                    beyond_max_offset = c.SkewedNodes(),
-                }, s_json)
-                : Results.NotFound(new { error = "correlation is disabled (Correlation:Enabled)" }));
-        app.MapGet("/api/v1/events/{type}", async (HttpContext http, string type, int? limit, string? service, DateTimeOffset? since, string? before, CancellationToken ct) =>
-            s_eventTypes.Contains(type)
-                ? await Page(http, store, type, limit ?? 50, since, service, before, ct)
-                : Results.BadRequest(new { error = $"unknown event type; one of {string.Join(", ", s_eventTypes)}" }));
-    }
-
-    /// <summary>/api/ answers only with the bearer token (compared in constant time); probes and metrics stay open.</summary>
-    private static void RequireToken(WebApplication app, string token)
-    {
-        byte[] expected = System.Text.Encoding.UTF8.GetBytes("Bearer " + token);
-        app.Use(async (context, next) =>
-        {
-            if (context.Request.Path.StartsWithSegments("/api", StringComparison.Ordinal))
-            {
-                byte[] given = System.Text.Encoding.UTF8.GetBytes(context.Request.Headers.Authorization.ToString());
-                if (!System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(given, expected))
-                {
-                    context.Response.StatusCode = StatusCodes.Status401Unauthorized;
-                    context.Response.Headers.WWWAuthenticate = "Bearer";
-                    return;
-                }
-            }
-            await next(context).ConfigureAwait(false);
-        });
-    }
-
-    /// <summary>
-    /// A page of documents, newest first. A full page answers with a Link header (rel="next") and
-    /// X-Next-Cursor; pass the cursor back as ?before= for the next, older page.
-    /// </summary>
-    private static async Task<IResult> Page(HttpContext http, IEventQueries store, string type, int limit, DateTimeOffset? since, string? service, string? before, CancellationToken ct)
-    {
-        PageCursor? cursor = null;
-        if (before is not null)
-        {
-            if (!PageCursor.TryParse(before, out var c)) return Results.BadRequest(new { error = "before is a cursor from X-Next-Cursor" });
-            cursor = c;
-        }
-        int size = Math.Clamp(limit, 1, 1000);
-        var docs = await store.RecentAsync(type, size, since, service, ct, cursor);
-        if (docs.Count == size)
-        {
-            string next = PageCursor.After(docs[^1]).ToString();
-            http.Response.Headers["X-Next-Cursor"] = next;
-            var query = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(http.Request.QueryString.Value);
-            var pairs = query.Where(kv => kv.Key != "before").SelectMany(kv => kv.Value.Select(v => new KeyValuePair<string, string?>(kv.Key, v))).Append(new("before", next));
-            http.Response.Headers.Link = $"<{Microsoft.AspNetCore.WebUtilities.QueryHelpers.AddQueryString(http.Request.Path, pairs)}>; rel=\"next\"";
-        }
-        return RawArray(docs);
-    }
-
-    /// <summary>Stored documents are already JSON (escaped on write): stream them as an array without re-parsing.</summary>
-    private static IResult RawArray(IEnumerable<string> docs) => Results.Text("[" + string.Join(",", docs) + "]", "application/json");
 
     private static T Bind<T>(IConfiguration config, string section) where T : new()
     {

@@ -16,14 +16,15 @@ public sealed class ServedWorker : IDisposable
     private bool _stopped;
 
     /// <param name="settings">The settings file's content, from the worker's folder and port.</param>
-    public ServedWorker(Func<string, int, object> settings)
+    /// <param name="args">Command-line settings after the file's (<c>--Section:Key=value</c>).</param>
+    public ServedWorker(Func<string, int, object> settings, Func<int, string[]>? args = null)
     {
         Dir = Directory.CreateTempSubdirectory("ingest-serve-").FullName;
         Port = FreePort();
         ConfigPath = Path.Combine(Dir, "appsettings.json");
         File.WriteAllText(ConfigPath, JsonSerializer.Serialize(settings(Dir, Port)));
         bool started = false;
-        _thread = new Thread(() => _exit = ServeCommand.Run(ConfigPath, [], _stop.Token, app =>
+        _thread = new Thread(() => _exit = ServeCommand.Run(ConfigPath, args?.Invoke(Port) ?? [], _stop.Token, app =>
         {
             Bootstrap = app.Services.GetRequiredService<KafkaSourceOptions>().BootstrapServers;
             started = true;
