@@ -10,6 +10,7 @@ using Ingest.Pipeline.Analysis;
 //   dotnet run -c Release --project tests/Ingest.Benchmarks -- gen-logs FILE MB               ordinary log lines
 //   dotnet run -c Release --project tests/Ingest.Benchmarks -- gen-dump FILE GOROUTINES       synthetic dump (when Go is absent)
 //   dotnet run -c Release --project tests/Ingest.Benchmarks -- measure FILE                   one pass, MB/s, allocations, peak RSS
+//   dotnet run -c Release --project tests/Ingest.Benchmarks -- memory SCENARIO KEYS [LINES] [BYTES] [EVENTS]  bytes held per stream by assembly
 switch (args.FirstOrDefault())
 {
     case "bdn":
@@ -36,6 +37,13 @@ switch (args.FirstOrDefault())
             int.Parse(args.ElementAtOrDefault(2) ?? "10000", System.Globalization.CultureInfo.InvariantCulture),
             int.Parse(args.ElementAtOrDefault(3) ?? "64", System.Globalization.CultureInfo.InvariantCulture),
             int.Parse(args.ElementAtOrDefault(4) ?? "100000", System.Globalization.CultureInfo.InvariantCulture));
+    case "memory":
+        // memory SCENARIO KEYS [LINES_PER_KEY] [MAX_OPEN_BYTES] [MAX_OPEN_EVENTS]: what assembly holds per key (idle | open-one-line | open-dumps), or under a flood on the default settings (flood-one-line | flood-dumps).
+        return MemoryProbe.Run(args[1],
+            int.Parse(args.ElementAtOrDefault(2) ?? "20000", System.Globalization.CultureInfo.InvariantCulture),
+            int.Parse(args.ElementAtOrDefault(3) ?? "0", System.Globalization.CultureInfo.InvariantCulture),
+            args.ElementAtOrDefault(4) is { } b ? long.Parse(b, System.Globalization.CultureInfo.InvariantCulture) : null,
+            args.ElementAtOrDefault(5) is { } c ? int.Parse(c, System.Globalization.CultureInfo.InvariantCulture) : null);
     case "assembly-probe":
         return AssemblyProbe.Run(300_000, 10_000);
     case "loop":

@@ -29,8 +29,9 @@ public sealed class ChunkedList<T> where T : struct
         var last = _chunks[^1];
         if (_countInLast == last.Length)
         {
-            // The first chunk starts small; grow it to full size once.
-            Array.Resize(ref last, _chunkSize);
+            // The first chunk starts small and doubles up to full size: a worker holds thousands of open events,
+            // most with a few hundred goroutines (a full 64 KB chunk each held 155 KB per 400-line dump).
+            Array.Resize(ref last, Math.Min(_chunkSize, last.Length * 2));
             _chunks[^1] = last;
         }
         last[_countInLast++] = item;

@@ -89,6 +89,12 @@ public sealed class GoroutineDumpEvent : MultiLineEvent
     public override RuntimeEventType Type => RuntimeEventType.GoroutineDump;
     public string? Signal { get; set; }
     public string? Pc { get; set; }
+
+    /// <summary>
+    /// How many identical one-goroutine dumps in a row this event stands for (a stack printed in a loop, a
+    /// flood of one header line): one document with a count, not one per repetition. <c>EndLine</c> is the last's.
+    /// </summary>
+    public int Repeats { get; set; } = 1;
 }
 
 public sealed class GcCycleEvent : RuntimeEvent

@@ -32,6 +32,9 @@ internal sealed class GoroutineIdSet
         }
     }
 
+    /// <summary>Bytes held: one goroutine id of 16 million alone sizes the bitmap to 2 MB, so the budget counts it.</summary>
+    public long HeldBytes => _bits.Length / 8 + _overflow.Count * 24L;
+
     public void Clear()
     {
         if (_maxSet >= 0)

@@ -393,6 +393,8 @@ public sealed partial class RuntimeOutputScanner
             return;
         }
         var e = _event!;
+        // A header with no frame after it: the output was cut before the stack.
+        if (_frames.Count == 0 && !_gUnavailable && !_gElided) e.Truncated = true;
         e.GoroutineCount++;
         e.States[_gState] = e.States.GetValueOrDefault(_gState) + 1;
         var frames = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_frames);
@@ -446,6 +448,8 @@ public sealed partial class RuntimeOutputScanner
 
     private void FinishEvent(bool truncated)
     {
+        // Cut mid-frame: a function line without its file line, or a created-by without its location.
+        truncated |= _pendingFunction is not null || _createdByAwaitingFile;
         CompleteGoroutine();
         _inRuntimeStack = false;
         var e = _event!;
@@ -494,17 +498,23 @@ public sealed partial class RuntimeOutputScanner
         e.Findings.AddRange(_blocking.Findings(buckets, _crash?.Category));
 
         _phase = Phase.Idle;
-        _seenIds.Clear();
+        // Parse state goes with the event: a worker holds thousands of streams between events, and a table of
+        // every name a stream ever printed would grow without bound (measured: docs/operations.md).
+        _seenIdsOrNull = null;
+        _stringsOrNull = null;
+        _rawOrNull = null;
+        _lastFile = [];
+        _lastFileBytes = [];
         _event = null;
         _crash = null;
         _finishPending = false;
         _bucketer = null!;
         _blocking = null!;
-        _emit(e);
+        Emit(e);
 
         if (e is GoroutineDumpEvent && e.GoroutineCount > 1)
         {
-            foreach (var leak in _leaks.AddSnapshot(_stream, e.Line, buckets)) _emit(leak);
+            foreach (var leak in _leaks.AddSnapshot(_stream, e.Line, buckets)) Emit(leak);
         }
     }
 

@@ -75,8 +75,73 @@ public sealed partial class RuntimeOutputScanner
     /// <summary>True while a multi-line event is being assembled.</summary>
     public bool HasOpenEvent => _phase != Phase.Idle;
 
-    /// <summary>An idle flush would emit something: an open event, or leak suspects held while they grow.</summary>
-    public bool NeedsFlush => _phase != Phase.Idle || (_leaksOrNull?.HasPending ?? false);
+    /// <summary>
+    /// What the open event holds, for the assembler's memory budget: a measured fixed cost of an open event
+    /// (its parse state, docs/operations.md) plus the bytes read into it, an upper bound of the text kept and
+    /// the stacks parsed from it. Zero while idle.
+    /// </summary>
+    public long OpenBytes =>
+        (_event is { } e ? OpenEventBaseBytes + (e.GoroutineCount > 0 ? OpenDumpBaseBytes : 0) + e.ByteCount + e.GoroutineCount * OpenEventBytesPerGoroutine +
+            _bucketer.BucketCount * OpenEventBytesPerBucket + (_rawOrNull?.HeldBytes ?? 0) + (_seenIdsOrNull?.HeldBytes ?? 0) : 0) +
+        (_repeat is { } r ? OpenEventBaseBytes + 2L * r.RawText.Length : 0);
+
+    // Calibrated with `Ingest.Benchmarks memory open-dumps` (dumps of 10 to 667 goroutines, nearly every stack
+    // its own bucket: the costly shape) so that the accounted bytes cover the measured heap: a bucket keeps a
+    // representative stack and its ids, every goroutine a wait record (docs/operations.md).
+    private const int OpenEventBytesPerGoroutine = 48;
+    private const int OpenEventBytesPerBucket = 384;
+    // Tables the first parsed goroutine brings (wait and pair records, bucket index, function facts).
+    private const int OpenDumpBaseBytes = 12 * 1024;
+
+    /// <summary>
+    /// Measured with <c>Ingest.Benchmarks memory open-one-line</c>: a stream with a one-line event open holds
+    /// 4.4 KB more heap than an idle one (5,357 B against 928 B per key).
+    /// </summary>
+    public const int OpenEventBaseBytes = 4608;
+
+    /// <summary>
+    /// Closes the open event now, flagged truncated, and releases a held run of repeated dumps: the assembler's
+    /// memory budget ran out. What follows on the stream starts over (a goroutine header opens a new dump).
+    /// </summary>
+    public void CloseTruncated()
+    {
+        if (_phase == Phase.BuildInfo) FinishBuildInfo();
+        else if (_phase != Phase.Idle) FinishEvent(truncated: true);
+        ReleaseRepeat();
+    }
+
+    /// <summary>An idle flush would emit something: an open event, a run of repeated dumps, or leak suspects held while they grow.</summary>
+    public bool NeedsFlush => _phase != Phase.Idle || _repeat is not null || (_leaksOrNull?.HasPending ?? false);
+
+    // A one-goroutine dump held back while identical ones follow it (see GoroutineDumpEvent.Repeats).
+    private GoroutineDumpEvent? _repeat;
+
+    /// <summary>Every event leaves through here, after a held run of repeated dumps (events stay in line order).</summary>
+    private void Emit(RuntimeEvent e)
+    {
+        if (e is GoroutineDumpEvent { GoroutineCount: <= 1 } dump)
+        {
+            if (_repeat is { } run && run.RawTextHash == dump.RawTextHash)
+            {
+                run.Repeats++;
+                run.EndLine = dump.EndLine;
+                run.LineCount += dump.LineCount;
+                return;
+            }
+            ReleaseRepeat();
+            _repeat = dump;
+            return;
+        }
+        ReleaseRepeat();
+        _emit(e);
+    }
+
+    private void ReleaseRepeat()
+    {
+        if (_repeat is not { } run) return;
+        _repeat = null;
+        _emit(run);
+    }
 
     // Created on the first dump: most streams never print one.
     private LeakTracker _leaks => _leaksOrNull ??= new LeakTracker(_options);
@@ -84,15 +149,16 @@ public sealed partial class RuntimeOutputScanner
     /// <summary>Position of the first line of the open event (offsets before it must not be committed).</summary>
     public long? OpenEventStart => _event?.Line ?? _build?.Line;
 
+    /// <summary>First line of a run of repeated dumps held back (see <see cref="GoroutineDumpEvent.Repeats"/>).</summary>
+    public long? HeldRunStart => _repeat?.Line;
+
     /// <summary>
     /// The earliest position this stream still depends on: its open event, or the first snapshot of a leak
     /// suspect not yet released. Offsets before it may be committed; after a restart, reading resumes there.
     /// </summary>
-    public long? HoldsFrom => (OpenEventStart, _leaksOrNull?.PendingSince) switch
-    {
-        ({ } a, { } b) => Math.Min(a, b),
-        var (a, b) => a ?? b,
-    };
+    public long? HoldsFrom => Min(Min(_repeat?.Line, OpenEventStart), _leaksOrNull?.PendingSince);
+
+    private static long? Min(long? a, long? b) => a is { } x && b is { } y ? Math.Min(x, y) : a ?? b;
 
     // Build information (go version -m, debug.BuildInfo) being read: rows until the first other line.
     private BuildInfoEvent? _build;
@@ -117,7 +183,8 @@ public sealed partial class RuntimeOutputScanner
     {
         _anywhereHint = mayHaveAnywhereTrigger;
         if (!line.IsEmpty && line[^1] == '\r') line = line[..^1];
-        if (line.Length > _options.MaxLineBytes) line = line[.._options.MaxLineBytes];
+        bool cut = line.Length > _options.MaxLineBytes;
+        if (cut) line = line[.._options.MaxLineBytes];
         if (_phase == Phase.BuildInfo)
         {
             if (BuildInfoLines.TryRow(LinePrefix.Strip(line), _build!))
@@ -132,12 +199,25 @@ public sealed partial class RuntimeOutputScanner
         if (_phase != Phase.Idle)
         {
             var r = Continue(_eventPrefixed ? LinePrefix.Strip(line) : line, position);
-            if (r != Step.NotPart) return r == Step.Claimed;
+            if (r != Step.NotPart)
+            {
+                if (cut && r == Step.Claimed && _event is { } open) open.Truncated = true;
+                return r == Step.Claimed;
+            }
             FinishEvent(truncated: false);
         }
         var body = LinePrefix.Strip(line);
         bool claimed = StartOrSingle(body, line, position);
-        if (_phase != Phase.Idle) _eventPrefixed = body.Length != line.Length;
+        if (_phase != Phase.Idle)
+        {
+            _eventPrefixed = body.Length != line.Length;
+            if (cut) _event!.Truncated = true;
+        }
+        // Only back-to-back repetitions collapse: any other line ends the run.
+        else if (!claimed && _repeat is not null)
+        {
+            ReleaseRepeat();
+        }
         return claimed;
     }
 
@@ -146,9 +226,10 @@ public sealed partial class RuntimeOutputScanner
     {
         if (_phase == Phase.BuildInfo) FinishBuildInfo();
         else if (_phase != Phase.Idle) FinishEvent(truncated: false);
+        ReleaseRepeat();
         if (_leaksOrNull is { HasPending: true } leaks)
         {
-            foreach (var leak in leaks.Drain()) _emit(leak);
+            foreach (var leak in leaks.Drain()) Emit(leak);
         }
     }
 
@@ -158,7 +239,7 @@ public sealed partial class RuntimeOutputScanner
         _build = null;
         _phase = Phase.Idle;
         // A lone "go\tgo1.x" line with nothing after it is not build information (it could be any log).
-        if (build.Path is not null || build.MainModule is not null || build.Binary is not null) _emit(build);
+        if (build.Path is not null || build.MainModule is not null || build.Binary is not null) Emit(build);
     }
 
     /// <summary>End of the stream.</summary>
@@ -286,7 +367,7 @@ public sealed partial class RuntimeOutputScanner
                     if (GcTraceReader.TryReadCycle(line, out var cycle))
                     {
                         if (_periodicPending) cycle = cycle! with { Periodic = true };
-                        _emit(new GcCycleEvent { Stream = _stream, Line = position, EndLine = position, Cycle = cycle!, Pacer = _pendingPacer });
+                        Emit(new GcCycleEvent { Stream = _stream, Line = position, EndLine = position, Cycle = cycle!, Pacer = _pendingPacer });
                         _pendingPacer = null;
                         _periodicPending = false;
                         return true;
@@ -304,7 +385,7 @@ public sealed partial class RuntimeOutputScanner
                     scavTried = true;
                     if (GcTraceReader.TryReadScavenge(line, out var scav))
                     {
-                        _emit(new GcScavengeEvent { Stream = _stream, Line = position, EndLine = position, Scavenge = scav! });
+                        Emit(new GcScavengeEvent { Stream = _stream, Line = position, EndLine = position, Scavenge = scav! });
                         return true;
                     }
                     break;
@@ -315,7 +396,7 @@ public sealed partial class RuntimeOutputScanner
             string frameId = Ascii8.Decode(tag.FrameId).ToLowerInvariant();
             _recentTags.Enqueue((frameId, position));
             if (_recentTags.Count > 32) _recentTags.Dequeue();
-            _emit(new TaggedLogEvent
+            Emit(new TaggedLogEvent
             {
                 Stream = _stream,
                 Line = position,

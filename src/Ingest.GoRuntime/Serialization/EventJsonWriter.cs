@@ -136,6 +136,7 @@ public sealed class EventJsonWriter(FrameSemanticsOptions? semantics = null)
         w.WriteString("signal", d.Signal);
         if (d.Pc is not null) w.WriteString("pc", d.Pc);
         w.WriteNumber("goroutine_count", d.GoroutineCount);
+        w.WriteNumber("repeats", d.Repeats);
         WriteMultiLineCommon(w, d, own);
     }
 

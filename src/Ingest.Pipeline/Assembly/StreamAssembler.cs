@@ -43,17 +43,34 @@ public sealed class StreamAssembler
         public DateTimeOffset LastMessageTime { get; set; }
         public bool InActive { get; set; }
         public DateTimeOffset LastTimestamp { get; set; }
+        public long? HeldRunStart { get; set; }
+        public DateTimeOffset HeldRunTimestamp { get; set; }
+        public long AccountedBytes { get; set; }
     }
 
-    public StreamAssembler(AnalyzerOptions analysis, AssemblerOptions options, TimeProvider time, Action<IndexedEvent> emit)
+    public StreamAssembler(AnalyzerOptions analysis, AssemblerOptions options, TimeProvider time, Action<IndexedEvent> emit, Action<string>? closedAtBudget = null)
     {
         _analysis = analysis;
         _options = options;
         _time = time;
         _emit = emit;
+        _closedAtBudget = closedAtBudget;
     }
 
+    private readonly Action<string>? _closedAtBudget;
+    private long _openBytes;
+    private int _openEvents;
+
     public int OpenStreams => _streams.Count;
+
+    /// <summary>Bytes the open events hold, as their scanners account them (the budget's measure).</summary>
+    public long OpenBytes => _openBytes;
+
+    /// <summary>Events being assembled now.</summary>
+    public int OpenEvents => _openEvents;
+
+    /// <summary>Events closed as truncated because the memory budget or the open-event cap was reached.</summary>
+    public long BudgetClosed { get; private set; }
 
     /// <summary>Lines already processed before a restart, read again without re-emitting their events (see <see cref="SetWatermarks"/>).</summary>
     public long SkippedLines { get; private set; }
@@ -79,6 +96,13 @@ public sealed class StreamAssembler
         var pk = (record.Key.Topic, record.Key.Partition);
         if (!_partitionClock.TryGetValue(pk, out var clock) || record.MessageTime > clock) _partitionClock[pk] = record.MessageTime;
         state.Scanner.Push(record.Line.Span, record.Position);
+        // A run of repeated dumps began to be held: it keeps its first dump's timestamp (read before a new
+        // event on this line replaces it below).
+        if (state.Scanner.HeldRunStart != state.HeldRunStart)
+        {
+            state.HeldRunStart = state.Scanner.HeldRunStart;
+            if (state.HeldRunStart is not null) state.HeldRunTimestamp = state.EventTimestamp;
+        }
         // A new event started on this line: its timestamp is this line's.
         if (state.Scanner.OpenEventStart != state.SeenEventStart)
         {
@@ -91,6 +115,46 @@ public sealed class StreamAssembler
         {
             state.InActive = true;
             _active.Add(state);
+        }
+        Account(state);
+        if (_openBytes > _options.MaxOpenBytes || _openEvents > _options.MaxOpenEvents) EnforceBudget();
+    }
+
+    /// <summary>Keeps the totals in step with one stream's scanner (cheap: a few field reads per line).</summary>
+    private void Account(StreamState s)
+    {
+        long bytes = s.Scanner.OpenBytes;
+        if (bytes == s.AccountedBytes) return;
+        _openBytes += bytes - s.AccountedBytes;
+        if (bytes > 0 != s.AccountedBytes > 0) _openEvents += bytes > 0 ? 1 : -1;
+        s.AccountedBytes = bytes;
+    }
+
+    /// <summary>
+    /// Over the budget: close the largest open events (over the count cap: the least recently active) as
+    /// truncated events until a quarter of the budget is free again, so the sort is paid once per quarter of
+    /// growth, not per line. Closed events are emitted and stored like any other; their offsets are released.
+    /// </summary>
+    private void EnforceBudget()
+    {
+        var open = new List<StreamState>();
+        foreach (var s in _active)
+        {
+            if (s.AccountedBytes > 0) open.Add(s);
+        }
+        bool overCount = _openEvents > _options.MaxOpenEvents;
+        string reason = overCount ? "open_events" : "open_bytes";
+        if (overCount) open.Sort((a, b) => a.LastActivity.CompareTo(b.LastActivity));
+        else open.Sort((a, b) => b.AccountedBytes.CompareTo(a.AccountedBytes));
+        long bytesTarget = _options.MaxOpenBytes / 4 * 3;
+        int eventsTarget = Math.Max(0, _options.MaxOpenEvents / 4 * 3);
+        foreach (var s in open)
+        {
+            if (_openBytes <= bytesTarget && _openEvents <= eventsTarget) break;
+            s.Scanner.CloseTruncated();
+            Account(s);
+            BudgetClosed++;
+            _closedAtBudget?.Invoke(reason);
         }
     }
 
@@ -118,6 +182,7 @@ public sealed class StreamAssembler
             if (quietByMessages || quietByWall)
             {
                 s.Scanner.Flush();
+                Account(s);
                 (done ??= []).Add(s);
             }
         }
@@ -146,6 +211,7 @@ public sealed class StreamAssembler
         foreach (var s in _streams.Values.ToList())
         {
             s.Scanner.Flush();
+            Account(s);
             s.InActive = false;
         }
         _active.Clear();
@@ -191,6 +257,7 @@ public sealed class StreamAssembler
     private void Drop(StreamState s)
     {
         s.Scanner.Complete();
+        Account(s);
         _active.Remove(s);
         _streams.Remove(s.Key);
         if (_byPartition.TryGetValue((s.Key.Topic, s.Key.Partition), out var set)) set.Remove(s);
@@ -205,7 +272,7 @@ public sealed class StreamAssembler
             ReplayedEvents++;
             return;
         }
-        var timestamp = e is MultiLineEvent ? s.EventTimestamp : s.LastTimestamp;
+        var timestamp = e.Line == s.HeldRunStart ? s.HeldRunTimestamp : e is MultiLineEvent ? s.EventTimestamp : s.LastTimestamp;
         _emit(new IndexedEvent
         {
             Id = IndexedEvent.IdFor(e, s.Key),

@@ -42,6 +42,7 @@ public static class ApiEndpoints
             status = "ok",
             assigned_partitions = source.Source.Assignment.Count,
             open_streams = source.Source.OpenStreams,
+            assembly_open_bytes = source.Source.OpenBytes,
             sink_pending = sink.Pending,
             sink_rejected = sink.Rejected,
             paused = source.Source.Paused,

@@ -54,7 +54,7 @@ public sealed class KafkaSourceService : ThreadService
         _logger = logger;
         _lifetime = lifetime;
         _source = new KafkaLogSource(kafka, analysis, assembly, sink, tracker, metrics, watermarks, loggers.CreateLogger<KafkaLogSource>(), stage: stage);
-        metrics.ObserveGauges(() => _source.OpenStreams, () => sink.Pending, () => _source.Paused ? 1 : 0);
+        metrics.ObserveGauges(() => _source.OpenStreams, () => sink.Pending, () => _source.Paused ? 1 : 0, () => _source.OpenBytes);
     }
 
     public KafkaLogSource Source => _source;

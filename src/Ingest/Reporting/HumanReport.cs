@@ -6,8 +6,10 @@ namespace Ingest.Reporting;
 
 /// <summary>
 /// The terminal report of <c>ingest analyze</c>, in the spirit of panicparse: crashes with the root cause
-/// highlighted, goroutines bucketed, findings, GC summary. Spectre.Console drops colour when output is
-/// piped. Every piece of log text goes through <see cref="Markup.Escape"/>: it is attacker-controlled.
+/// highlighted, goroutines bucketed, findings, GC summary. Each event's section is printed as the event
+/// completes; only the summary's totals are kept, so a report over any input size runs in flat memory.
+/// Spectre.Console drops colour when output is piped. Every piece of log text goes through
+/// <see cref="Markup.Escape"/>: it is attacker-controlled.
 /// </summary>
 public sealed class HumanReport(IAnsiConsole? console = null, FrameSemanticsOptions? semantics = null)
 {
@@ -15,41 +17,124 @@ public sealed class HumanReport(IAnsiConsole? console = null, FrameSemanticsOpti
     private const int MaxBucketsShown = 15;
     private const int MaxFramesShown = 30;
     private readonly IAnsiConsole _console = console ?? DefaultConsole();
-    private readonly List<RuntimeEvent> _events = [];
+    // Only what the closing summary needs: the report streams, so memory stays flat with the input's size.
+    private readonly Dictionary<string, StreamTotals> _totals = new(StringComparer.Ordinal);
     private readonly List<(string Stream, long Lines)> _streams = [];
+    private int _crashes;
+    private int _dumps;
 
-    public void Add(RuntimeEvent e) => _events.Add(e);
+    private sealed class StreamTotals
+    {
+        public int Events;
+        public int Crashes;
+        public PauseSummary? Gc;
+        public Dictionary<string, int>? TagsByLayer;
+        public HashSet<string>? FrameIds;
+        public int Tags;
+    }
+
+    /// <summary>GC pauses of one stream: counts in relative buckets of 1 % for p50/p99, exact max and last heap.</summary>
+    private sealed class PauseSummary
+    {
+        private readonly Dictionary<int, int> _buckets = [];
+        public int Count;
+        public int Forced;
+        public double MaxPause = double.MinValue;
+        public long MaxNum;
+        public long MaxLine;
+        public double LastLive;
+        public double LastGoal;
+
+        public void Add(GcCycleEvent g)
+        {
+            Count++;
+            if (g.Cycle.Forced) Forced++;
+            // log base 1.01: two pauses within 1 % share a bucket; a zero pause gets its own.
+            int key = g.Cycle.PauseMs <= 0 ? int.MinValue : (int)Math.Floor(Math.Log(g.Cycle.PauseMs) / Math.Log(1.01));
+            _buckets[key] = _buckets.GetValueOrDefault(key) + 1;
+            if (g.Cycle.PauseMs > MaxPause)
+            {
+                (MaxPause, MaxNum, MaxLine) = (g.Cycle.PauseMs, g.Cycle.Num, g.Line);
+            }
+            (LastLive, LastGoal) = (g.Cycle.HeapLiveMb, g.Cycle.HeapGoalMb);
+        }
+
+        /// <summary>The q-quantile, to within 1 % (the bucket's lower bound).</summary>
+        public double Quantile(double q)
+        {
+            int rank = Math.Min(Count - 1, (int)Math.Ceiling(Count * q) - 1), seen = 0;
+            foreach (var (key, n) in _buckets.OrderBy(kv => kv.Key))
+            {
+                seen += n;
+                if (seen > rank) return key == int.MinValue ? 0 : Math.Min(MaxPause, Math.Pow(1.01, key));
+            }
+            return MaxPause;
+        }
+    }
+
+    // Distinct frame ids counted per stream up to this many (hostile input could send millions).
+    private const int MaxFrameIds = 100_000;
+
+    /// <summary>Renders the event's section now and keeps only the totals of the summary.</summary>
+    public void Add(RuntimeEvent e)
+    {
+        if (!_totals.TryGetValue(e.Stream, out var t)) _totals[e.Stream] = t = new StreamTotals();
+        t.Events++;
+        switch (e)
+        {
+            case CrashEvent c:
+                _crashes++;
+                t.Crashes++;
+                RenderCrash(c);
+                break;
+            case GoroutineDumpEvent d:
+                _dumps++;
+                RenderDump(d);
+                break;
+            case LeakSuspectEvent l:
+                _console.MarkupLine($"[bold yellow]LEAK SUSPECT[/] {E(l.Stream)}:{l.Line}  created by [bold]{E(l.CreatedBy)}[/] at {E(l.TopFunction)}: {string.Join(" → ", l.Counts)} goroutines (+{l.GrowthPerSnapshot:0.#}/snapshot)");
+                _console.WriteLine();
+                break;
+            case GcCycleEvent g:
+                (t.Gc ??= new PauseSummary()).Add(g);
+                foreach (var a in g.Anomalies)
+                    _console.MarkupLine($"[bold]GC[/] {E(g.Stream)}: [yellow]{E(Ingest.GoRuntime.Analysis.Gc.GcAnomaly.KindName(a.Kind))}[/] gc {a.Cycle} at line {g.Line}: {E(a.Reason)}");
+                break;
+            case TaggedLogEvent tag:
+                t.Tags++;
+                var byLayer = t.TagsByLayer ??= new Dictionary<string, int>(StringComparer.Ordinal);
+                string pair = $"{tag.Layer}:{tag.Intent}";
+                if (byLayer.Count < 1000 || byLayer.ContainsKey(pair)) byLayer[pair] = byLayer.GetValueOrDefault(pair) + 1;
+                var ids = t.FrameIds ??= new HashSet<string>(StringComparer.Ordinal);
+                if (ids.Count < MaxFrameIds) ids.Add(tag.FrameId);
+                break;
+        }
+    }
 
     public void EndStream(string name, long lines) => _streams.Add((name, lines));
 
+    /// <summary>The closing summary: GC and tags per stream, counts per input.</summary>
     public void Render()
     {
-        int crashes = 0;
-        foreach (var e in _events)
+        foreach (var (stream, t) in _totals)
         {
-            switch (e)
+            if (t.Gc is { } gc)
             {
-                case CrashEvent c:
-                    crashes++;
-                    RenderCrash(c);
-                    break;
-                case GoroutineDumpEvent d:
-                    RenderDump(d);
-                    break;
-                case LeakSuspectEvent l:
-                    _console.MarkupLine($"[bold yellow]LEAK SUSPECT[/] {E(l.Stream)}:{l.Line}  created by [bold]{E(l.CreatedBy)}[/] at {E(l.TopFunction)}: {string.Join(" → ", l.Counts)} goroutines (+{l.GrowthPerSnapshot:0.#}/snapshot)");
-                    _console.WriteLine();
-                    break;
+                _console.MarkupLine($"[bold]GC[/] {E(stream)}: {gc.Count} cycles, pause p50 {gc.Quantile(0.5):0.###} ms, p99 {gc.Quantile(0.99):0.###} ms, max {gc.MaxPause:0.###} ms (gc {gc.MaxNum} at line {gc.MaxLine}), forced {gc.Forced}, last heap {gc.LastLive} MB live / {gc.LastGoal} MB goal");
+            }
+            if (t.Tags > 0)
+            {
+                string byLayer = string.Join(", ", t.TagsByLayer!.Select(kv => $"{kv.Key} {kv.Value}"));
+                string ids = t.FrameIds!.Count >= MaxFrameIds ? $"at least {MaxFrameIds}" : t.FrameIds.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                _console.MarkupLine($"[bold]tagged lines[/] {E(stream)}: {t.Tags} ({E(byLayer)}), {ids} frame ids");
             }
         }
-        RenderGcSummary();
-        RenderTagSummary();
         foreach (var (stream, lines) in _streams)
         {
-            int n = _events.Count(e => e.Stream == stream);
-            _console.MarkupLine($"[grey]{E(stream)}: {lines} lines, {n} events, {_events.Count(e => e.Stream == stream && e is CrashEvent)} crashes[/]");
+            var t = _totals.GetValueOrDefault(stream);
+            _console.MarkupLine($"[grey]{E(stream)}: {lines} lines, {t?.Events ?? 0} events, {t?.Crashes ?? 0} crashes[/]");
         }
-        if (crashes == 0 && !_events.Any(e => e is GoroutineDumpEvent)) _console.MarkupLine("[green]No crashes or goroutine dumps found.[/]");
+        if (_crashes == 0 && _dumps == 0) _console.MarkupLine("[green]No crashes or goroutine dumps found.[/]");
     }
 
     private void RenderCrash(CrashEvent c)
@@ -77,7 +162,7 @@ public sealed class HumanReport(IAnsiConsole? console = null, FrameSemanticsOpti
         }
         RenderBuckets(c.Buckets, own, skipId: c.CrashingGoroutine?.Id);
         RenderFindings(c.Findings);
-        if (c.Truncated) _console.MarkupLine("[yellow]truncated: the event hit a size cap[/]");
+        if (c.Truncated) _console.MarkupLine("[yellow]truncated: the output was cut (mid-frame, or by a size cap)[/]");
         _console.WriteLine();
     }
 
@@ -86,8 +171,10 @@ public sealed class HumanReport(IAnsiConsole? console = null, FrameSemanticsOpti
         _console.Write(new Rule($"[bold blue]GOROUTINE DUMP[/] {E(d.Signal ?? "runtime.Stack / pprof")}") { Justification = Justify.Left });
         _console.MarkupLine($"[grey]at {E(d.Stream)}:{d.Line}-{d.EndLine}[/]");
         _console.MarkupLine($"{d.GoroutineCount} goroutines in {d.Buckets.Count} buckets; states: {E(string.Join(", ", d.States.OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Key} {kv.Value}")))}");
+        if (d.Repeats > 1) _console.MarkupLine($"[yellow]printed {d.Repeats} times in a row[/] (one event for the run)");
         RenderBuckets(d.Buckets, new CodeOwnership(d.Modules, configured: true), skipId: null);
         RenderFindings(d.Findings);
+        if (d.Truncated) _console.MarkupLine("[yellow]truncated: the output was cut (mid-frame, or by a size cap)[/]");
         _console.WriteLine();
     }
 
@@ -147,32 +234,6 @@ public sealed class HumanReport(IAnsiConsole? console = null, FrameSemanticsOpti
         foreach (var f in findings)
         {
             _console.MarkupLine($"[bold yellow]finding[/] [yellow]{E(f.Kind)}[/]: {E(f.Summary)}");
-        }
-    }
-
-    private void RenderGcSummary()
-    {
-        foreach (var group in _events.OfType<GcCycleEvent>().GroupBy(g => g.Stream))
-        {
-            var pauses = group.Select(g => g.Cycle.PauseMs).OrderBy(p => p).ToList();
-            var max = group.MaxBy(g => g.Cycle.PauseMs)!;
-            double p50 = pauses[pauses.Count / 2];
-            double p99 = pauses[Math.Min(pauses.Count - 1, (int)Math.Ceiling(pauses.Count * 0.99) - 1)];
-            _console.MarkupLine($"[bold]GC[/] {E(group.Key)}: {pauses.Count} cycles, pause p50 {p50:0.###} ms, p99 {p99:0.###} ms, max {max.Cycle.PauseMs:0.###} ms (gc {max.Cycle.Num} at line {max.Line}), forced {group.Count(g => g.Cycle.Forced)}, last heap {group.Last().Cycle.HeapLiveMb} MB live / {group.Last().Cycle.HeapGoalMb} MB goal");
-            foreach (var g in group.Where(g => g.Anomalies.Count > 0))
-            {
-                foreach (var a in g.Anomalies)
-                    _console.MarkupLine($"  [yellow]{E(Ingest.GoRuntime.Analysis.Gc.GcAnomaly.KindName(a.Kind))}[/] gc {a.Cycle} at line {g.Line}: {E(a.Reason)}");
-            }
-        }
-    }
-
-    private void RenderTagSummary()
-    {
-        foreach (var group in _events.OfType<TaggedLogEvent>().GroupBy(t => t.Stream))
-        {
-            string byLayer = string.Join(", ", group.GroupBy(t => $"{t.Layer}:{t.Intent}").Select(g => $"{g.Key} {g.Count()}"));
-            _console.MarkupLine($"[bold]tagged lines[/] {E(group.Key)}: {group.Count()} ({E(byLayer)}), {group.Select(t => t.FrameId).Distinct().Count()} frame ids");
         }
     }
 

@@ -100,7 +100,7 @@ public static class ElasticsearchTemplates
             ("root_cause", Props(("function", Keyword()), ("file", Keyword()), ("line", Type("integer")))),
             ("signal", Props(("name", Keyword()))), ("truncated", Type("boolean")), ("raw_hash", Keyword())),
         "goroutine_dump" => Props(
-            ("goroutine_count", Type("integer")), ("truncated", Type("boolean")), ("raw_hash", Keyword()),
+            ("goroutine_count", Type("integer")), ("repeats", Type("integer")), ("truncated", Type("boolean")), ("raw_hash", Keyword()),
             ("findings", Props(("kind", Keyword()), ("wait_function", Keyword())))),
         "gc" => Props(
             ("num", Type("long")), ("at_seconds", Type("double")), ("cpu_percent", Type("integer")), ("pause_ms", Type("double")),

@@ -68,7 +68,8 @@ public sealed class FileTailSource
     /// <param name="emit">Where events go (the worker passes its sink host's Enqueue).</param>
     /// <param name="tracker">The worker's tracker, acknowledged by the sink; needed to save positions safely.</param>
     public FileTailSource(FileTailOptions options, AnalyzerOptions analysis, AssemblerOptions assembly, Action<IndexedEvent> emit,
-        ILogger? logger = null, TimeProvider? time = null, Delivery.OffsetTracker? tracker = null, Analysis.IEventStage? stage = null)
+        ILogger? logger = null, TimeProvider? time = null, Delivery.OffsetTracker? tracker = null, Analysis.IEventStage? stage = null,
+        Sources.Kafka.PipelineMetrics? metrics = null)
     {
         _options = options;
         _logger = logger ?? NullLogger.Instance;
@@ -80,7 +81,7 @@ public sealed class FileTailSource
             _tracker?.InFlight(e.Stream.Topic, e.Stream.Partition, e.FirstOffset);
             emit(e);
         }
-        _assembler = new StreamAssembler(analysis, assembly, _time, stage is null ? Forward : e => stage.Process(e, Forward));
+        _assembler = new StreamAssembler(analysis, assembly, _time, stage is null ? Forward : e => stage.Process(e, Forward), metrics is null ? null : metrics.BudgetClosed);
     }
 
     /// <summary>The tracker key of a file: one "topic" per path, partition 0.</summary>

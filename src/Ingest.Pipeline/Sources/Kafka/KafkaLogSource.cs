@@ -62,7 +62,7 @@ public sealed class KafkaLogSource : IDisposable
         _metrics = metrics;
         _logger = logger ?? NullLogger.Instance;
         _time = time ?? TimeProvider.System;
-        _assembler = new StreamAssembler(analysis, assembly, _time, Emit);
+        _assembler = new StreamAssembler(analysis, assembly, _time, Emit, metrics.BudgetClosed);
         _decoders = options.EffectiveTopics.ToDictionary(t => t.Name, t => new MessageDecoder(t.Format, t.Fields), StringComparer.Ordinal);
     }
 
@@ -74,6 +74,9 @@ public sealed class KafkaLogSource : IDisposable
     private long _messagesConsumed;
 
     public int OpenStreams => _assembler.OpenStreams;
+
+    /// <summary>Bytes held by the events being assembled (the budget's measure).</summary>
+    public long OpenBytes => _assembler.OpenBytes;
 
     /// <summary>Assigned partitions (for tests and the API).</summary>
     public IReadOnlyList<TopicPartition> Assignment => _consumer?.Assignment ?? [];

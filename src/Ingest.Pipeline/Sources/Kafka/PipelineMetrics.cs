@@ -13,6 +13,9 @@ public sealed class PipelineMetrics : IDisposable
     private static readonly Counter s_events = Metrics.CreateCounter("ingest_events_total", "Runtime events emitted, by type.", "type");
     private static readonly Counter s_deadLetters = Metrics.CreateCounter("ingest_dead_letters_total", "Messages sent to the dead-letter topic.");
     private static readonly Counter s_pauses = Metrics.CreateCounter("ingest_consumer_pauses_total", "Times consumption paused because the sink fell behind.");
+    private static readonly Counter s_budgetClosed = Metrics.CreateCounter("ingest_assembly_budget_closed_total",
+        "Open events closed as truncated because the assembly memory budget (open_bytes) or the open-event cap (open_events) was reached.", "reason");
+    private static readonly Gauge s_openBytes = Metrics.CreateGauge("ingest_assembly_open_bytes", "Bytes the events being assembled hold, as the budget accounts them.");
     private static readonly Gauge s_openStreams = Metrics.CreateGauge("ingest_open_streams", "Streams being reassembled.");
     private static readonly Gauge s_sinkPending = Metrics.CreateGauge("ingest_sink_pending", "Events queued for the sink.");
     private static readonly Gauge s_paused = Metrics.CreateGauge("ingest_consumer_paused", "1 while consumption is paused.");
@@ -22,6 +25,7 @@ public sealed class PipelineMetrics : IDisposable
     private Func<int>? _openStreams;
     private Func<int>? _sinkPending;
     private Func<int>? _paused;
+    private Func<long>? _openBytes;
 
     public PipelineMetrics() => Metrics.DefaultRegistry.AddBeforeCollectCallback(Refresh);
 
@@ -30,6 +34,7 @@ public sealed class PipelineMetrics : IDisposable
     public void Event(string type) => s_events.WithLabels(type).Inc();
     public void DeadLetter() => s_deadLetters.Inc();
     public void Paused() => s_pauses.Inc();
+    public void BudgetClosed(string reason) => s_budgetClosed.WithLabels(reason).Inc();
 
     public void Lag(string topic, int partition, long lag) =>
         s_lag.WithLabels(topic, partition.ToString(System.Globalization.CultureInfo.InvariantCulture)).Set(Math.Max(0, lag));
@@ -38,8 +43,9 @@ public sealed class PipelineMetrics : IDisposable
     public void ForgetLag(string topic, int partition) =>
         s_lag.RemoveLabelled(topic, partition.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
-    public void ObserveGauges(Func<int> openStreams, Func<int> sinkPending, Func<int> paused)
+    public void ObserveGauges(Func<int> openStreams, Func<int> sinkPending, Func<int> paused, Func<long>? openBytes = null)
     {
+        _openBytes = openBytes;
         _openStreams = openStreams;
         _sinkPending = sinkPending;
         _paused = paused;
@@ -50,10 +56,12 @@ public sealed class PipelineMetrics : IDisposable
         if (_openStreams is not null) s_openStreams.Set(_openStreams());
         if (_sinkPending is not null) s_sinkPending.Set(_sinkPending());
         if (_paused is not null) s_paused.Set(_paused());
+        if (_openBytes is not null) s_openBytes.Set(_openBytes());
     }
 
     public void Dispose()
     {
         _openStreams = _sinkPending = _paused = null;
+        _openBytes = null;
     }
 }
