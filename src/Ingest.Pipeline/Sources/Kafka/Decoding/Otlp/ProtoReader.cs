@@ -81,6 +81,12 @@ public delegate void ProtoFieldHandler<in T>(ReadOnlySpan<byte> data, T state);
 
 public static class ProtoMessages
 {
+    /// <summary>A protobuf trace or span id as lowercase hex; empty or all-zero (invalid in OTLP) means none.</summary>
+    internal static string? Id(ReadOnlySpan<byte> id) => id.IsEmpty || !id.ContainsAnyExcept((byte)0) ? null : Convert.ToHexStringLower(id);
+
+    /// <summary>An OTLP/JSON id (hex, either case) as lowercase hex, so it matches the protobuf form; empty, all-zero or not hex means none.</summary>
+    internal static string? Id(string? hex) => string.IsNullOrEmpty(hex) || hex.All(c => c == '0') || !hex.All(char.IsAsciiHexDigit) ? null : hex.ToLowerInvariant();
+
     /// <summary>
     /// Parses an OTLP/JSON export request and finds its top-level array (resourceLogs, resourceSpans): the
     /// document (to dispose) or the reason it is not one.
