@@ -7,9 +7,9 @@ namespace Ingest.Pipeline.Sources.Kafka.Decoding.Otlp;
 
 /// <summary>
 /// OTLP traces (ExportTraceServiceRequest) as the OpenTelemetry Collector's Kafka exporter writes them,
-/// protobuf or JSON, decoded by hand on the same wire reader as the logs (no generated code: the package with
-/// the generated types is not published for .NET). Spans without trace or span id are skipped; a malformed
-/// message is an error for the dead-letter topic.
+/// protobuf or JSON, decoded by hand on the same wire reader as the logs (why not generated code: see
+/// <see cref="ProtoReader"/>). Spans without trace or span id are skipped; a malformed message is an error for
+/// the dead-letter topic.
 /// </summary>
 public static class OtlpTracesDecoder
 {

@@ -2,9 +2,12 @@ namespace Ingest.Pipeline.Sources.Kafka.Decoding.Otlp;
 
 /// <summary>
 /// A minimal protobuf wire-format reader over a span: varints, fixed32/64 and length-delimited fields, with
-/// every length checked against what is left. Hand-written because no package here ships the OTLP types and
-/// generating them would pull in a code generator for five messages. Malformed input throws
-/// <see cref="FormatException"/>, which the decoder turns into a dead letter.
+/// every length checked against what is left. Malformed input throws <see cref="FormatException"/>, which the
+/// decoder turns into a dead letter. Kept over Google.Protobuf with Grpc.Tools-generated OTLP types on measurement
+/// (tests/Ingest.Benchmarks OtlpDecodeBenchmarks, the OpenTelemetry .NET SDK's captured bodies, both decoding to
+/// the same span records and lines): the hand reader takes 0.49–0.72× the time and 0.61–0.72× the allocations
+/// (64 requests: traces 83 µs / 459 KB against 151 µs / 638 KB, logs 0.80 ms / 1.36 MB against 1.64 ms / 2.19 MB),
+/// because it skips what Ingest does not use instead of materialising every message.
 /// </summary>
 public ref struct ProtoReader(ReadOnlySpan<byte> data)
 {
