@@ -27,6 +27,8 @@ public sealed class OtlpSdkInteropTests
     private static readonly DateTimeOffset s_t0 = new DateTimeOffset(2026, 12, 1, 8, 0, 0, TimeSpan.Zero).AddTicks(1_234_567);
     private const string RemoteTrace = "4bf92f3577b34da6a3ce929d0e0e4736";
     private const string RemoteSpan = "00f067aa0ba902b7";
+    // The batch timer never fires during a test: the one export is the flush, so each signal is one request.
+    private const int BatchDelay = 600_000;
 
     private static ResourceBuilder Resource() => ResourceBuilder.CreateEmpty()
         .AddService("checkout", serviceNamespace: "shop", serviceVersion: "1.4.2", autoGenerateServiceInstanceId: false, serviceInstanceId: "checkout-7f9c-1")
@@ -53,7 +55,11 @@ public sealed class OtlpSdkInteropTests
         Activity.Current = null;
         Activity server, client, background;
         using (var tracer = Sdk.CreateTracerProviderBuilder().SetResourceBuilder(Resource()).AddSource(source.Name).SetSampler(new AlwaysOnSampler())
-            .AddOtlpExporter(o => Otlp(o, receiver, "v1/traces")).Build())
+            .AddOtlpExporter(o =>
+            {
+                Otlp(o, receiver, "v1/traces");
+                o.BatchExportProcessorOptions.ScheduledDelayMilliseconds = BatchDelay;
+            }).Build())
         {
             var remote = new ActivityContext(ActivityTraceId.CreateFromString(RemoteTrace), ActivitySpanId.CreateFromString(RemoteSpan), ActivityTraceFlags.Recorded, isRemote: true);
             server = source.StartActivity("POST /checkout", ActivityKind.Server, remote,
@@ -114,7 +120,11 @@ public sealed class OtlpSdkInteropTests
             o.SetResourceBuilder(Resource());
             o.IncludeFormattedMessage = true;
             o.AddProcessor(new Recorder(seen));
-            o.AddOtlpExporter(e => Otlp(e, receiver, "v1/logs"));
+            o.AddOtlpExporter((e, p) =>
+            {
+                Otlp(e, receiver, "v1/logs");
+                p.BatchExportProcessorOptions.ScheduledDelayMilliseconds = BatchDelay;
+            });
         })))
         {
             var logger = factory.CreateLogger("example.com/shop");
