@@ -9,7 +9,7 @@ namespace Ingest.Pipeline.Tests.Sources.Kafka;
 /// <summary>
 /// Export request bodies captured from the OpenTelemetry .NET SDK 1.20.1 (OtlpSdkInteropTests with
 /// INGEST_OTLP_FIXTURE_DIR set), so decoder changes are checked against real bytes without the SDK in the loop.
-/// The SDK writes every length as a padded 4-byte varint, which the project's own encoder never does.
+/// The SDK writes some message lengths as padded (non-minimal) 4-byte varints, which the project's own encoder never does.
 /// </summary>
 public sealed class OtlpFixtureTests
 {
