@@ -42,14 +42,24 @@ public sealed class OtlpDecodingTests
         const string json = """
             {"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"checkout"}},{"key":"k8s.pod.name","value":{"stringValue":"checkout-7f9c"}}]},
               "scopeLogs":[{"scope":{"name":"filelog"},"logRecords":[
-                {"timeUnixNano":"1714557600000000000","body":{"stringValue":"fatal error: concurrent map writes\n"},"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"b7ad6b7169203331","attributes":[{"key":"log.iostream","value":{"stringValue":"stderr"}}]},
-                {"timeUnixNano":"1714557600000000001","body":{"intValue":"42"}}]}]}]}
+                {"timeUnixNano":"1714557600000000000","body":{"stringValue":"fatal error: concurrent map writes\n"},"traceId":"0AF7651916CD43DD8448EB211C80319C","spanId":"b7ad6b7169203331","attributes":[{"key":"log.iostream","value":{"stringValue":"stderr"}}]},
+                {"timeUnixNano":"1714557600000000001","body":{"intValue":"42"},"traceId":"00000000000000000000000000000000","spanId":""}]}]}]}
             """;
         var lines = Decode(MessageFormat.OtlpJson, Encoding.UTF8.GetBytes(json));
         Assert.Equal(["fatal error: concurrent map writes", "42"], lines.Select(l => Encoding.UTF8.GetString(l.Line.Span)));
         Assert.Equal("checkout", lines[0].Metadata.Service);
         Assert.Equal("b7ad6b7169203331", lines[0].Metadata.SpanId);
         Assert.Equal("checkout-7f9c:stderr", lines[0].Metadata.Identity("x"));
+        // Ids in either case match the spans' (lowercase, as the protobuf form decodes); all-zero or empty is none.
+        Assert.Equal("0af7651916cd43dd8448eb211c80319c", lines[0].Metadata.TraceId);
+        Assert.Equal((null, null), (lines[1].Metadata.TraceId, lines[1].Metadata.SpanId));
+    }
+
+    [Fact]
+    public void An_all_zero_protobuf_trace_id_is_none_as_for_spans()
+    {
+        var lines = Decode(MessageFormat.OtlpProto, OtlpEncoder.Request(Resource, ("panic: boom", 1UL, new byte[16], new Dictionary<string, string> { ["trace_id"] = "from-attribute" })));
+        Assert.Equal("from-attribute", Assert.Single(lines).Metadata.TraceId);
     }
 
     [Theory]

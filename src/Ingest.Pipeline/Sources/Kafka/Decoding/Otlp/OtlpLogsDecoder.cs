@@ -67,8 +67,8 @@ public static class OtlpLogsDecoder
                 case 11 when wire == 1: rec.ObservedUnixNano = r.ReadFixed64(); break;
                 case 5 when wire == 2: rec.Body = AnyValue(r.ReadBytes()); break;
                 case 6 when wire == 2: KeyValue(r.ReadBytes(), attrs); break;
-                case 9 when wire == 2: rec.TraceId = Hex(r.ReadBytes()); break;
-                case 10 when wire == 2: rec.SpanId = Hex(r.ReadBytes()); break;
+                case 9 when wire == 2: rec.TraceId = ProtoMessages.Id(r.ReadBytes()); break;
+                case 10 when wire == 2: rec.SpanId = ProtoMessages.Id(r.ReadBytes()); break;
                 default: r.Skip(wire); break;
             }
         }
@@ -151,8 +151,8 @@ public static class OtlpLogsDecoder
                             Body = lr.TryGetProperty("body", out var body) ? JsonAnyValue(body) : null,
                             TimeUnixNano = JsonUInt64(lr, "timeUnixNano"),
                             ObservedUnixNano = JsonUInt64(lr, "observedTimeUnixNano"),
-                            TraceId = lr.TryGetProperty("traceId", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null,
-                            SpanId = lr.TryGetProperty("spanId", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null,
+                            TraceId = lr.TryGetProperty("traceId", out var t) && t.ValueKind == JsonValueKind.String ? ProtoMessages.Id(t.GetString()) : null,
+                            SpanId = lr.TryGetProperty("spanId", out var s) && s.ValueKind == JsonValueKind.String ? ProtoMessages.Id(s.GetString()) : null,
                         };
                         var attrs = new Dictionary<string, string>(StringComparer.Ordinal);
                         if (lr.TryGetProperty("attributes", out var la)) JsonAttributes(la, attrs);
@@ -229,6 +229,4 @@ public static class OtlpLogsDecoder
             : DateTimeOffset.FromUnixTimeMilliseconds((long)(nanos / 1_000_000)).AddTicks((long)(nanos % 1_000_000) / 100);
         MessageDecoder.SplitLines(Encoding.UTF8.GetBytes(rec.Body), meta, ts, into);
     }
-
-    private static string? Hex(ReadOnlySpan<byte> id) => id.IsEmpty ? null : Convert.ToHexStringLower(id);
 }

@@ -7,9 +7,9 @@ namespace Ingest.Pipeline.Sources.Kafka.Decoding.Otlp;
 
 /// <summary>
 /// OTLP traces (ExportTraceServiceRequest) as the OpenTelemetry Collector's Kafka exporter writes them,
-/// protobuf or JSON, decoded by hand on the same wire reader as the logs (no generated code: the package with
-/// the generated types is not published for .NET). Spans without trace or span id are skipped; a malformed
-/// message is an error for the dead-letter topic.
+/// protobuf or JSON, decoded by hand on the same wire reader as the logs (why not generated code: see
+/// <see cref="ProtoReader"/>). Spans without trace or span id are skipped; a malformed message is an error for
+/// the dead-letter topic.
 /// </summary>
 public static class OtlpTracesDecoder
 {
@@ -55,9 +55,9 @@ public static class OtlpTracesDecoder
             var (field, wire) = r.ReadTag();
             switch (field)
             {
-                case 1 when wire == 2: traceId = Hex(r.ReadBytes()); break;
-                case 2 when wire == 2: spanId = Hex(r.ReadBytes()); break;
-                case 4 when wire == 2: parent = Hex(r.ReadBytes()); break;
+                case 1 when wire == 2: traceId = ProtoMessages.Id(r.ReadBytes()); break;
+                case 2 when wire == 2: spanId = ProtoMessages.Id(r.ReadBytes()); break;
+                case 4 when wire == 2: parent = ProtoMessages.Id(r.ReadBytes()); break;
                 case 5 when wire == 2: name = Encoding.UTF8.GetString(r.ReadBytes()); break;
                 case 7 when wire == 1: start = (long)r.ReadFixed64(); break;
                 case 8 when wire == 1: end = (long)r.ReadFixed64(); break;
@@ -142,7 +142,7 @@ public static class OtlpTracesDecoder
                                     : code.GetString() switch { "STATUS_CODE_OK" => SpanStatus.Ok, "STATUS_CODE_ERROR" => SpanStatus.Error, _ => SpanStatus.Unset };
                             }
                         }
-                        Add(into, Id(Str(sp, "traceId")), Id(Str(sp, "spanId")), Id(Str(sp, "parentSpanId")), Str(sp, "name"),
+                        Add(into, ProtoMessages.Id(Str(sp, "traceId")), ProtoMessages.Id(Str(sp, "spanId")), ProtoMessages.Id(Str(sp, "parentSpanId")), Str(sp, "name"),
                             (long)OtlpLogsDecoder.JsonUInt64(sp, "startTimeUnixNano"), (long)OtlpLogsDecoder.JsonUInt64(sp, "endTimeUnixNano"),
                             status, statusMessage, attributes, exceptions, resource);
                     }
@@ -180,10 +180,4 @@ public static class OtlpTracesDecoder
         new(a.GetValueOrDefault("exception.type"), a.GetValueOrDefault("exception.message"), a.GetValueOrDefault("exception.stacktrace"));
 
     private static string? Str(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
-
-    /// <summary>OTLP JSON ids are hex; all-zero or empty means none.</summary>
-    private static string? Id(string? hex) => string.IsNullOrEmpty(hex) || hex.All(c => c == '0') || !hex.All(char.IsAsciiHexDigit) ? null : hex.ToLowerInvariant();
-
-    private static string? Hex(ReadOnlySpan<byte> id) => id.IsEmpty || !id.ContainsAnyExcept((byte)0) ? null : Convert.ToHexStringLower(id);
-
 }

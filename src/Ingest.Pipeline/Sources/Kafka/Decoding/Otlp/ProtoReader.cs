@@ -2,9 +2,12 @@ namespace Ingest.Pipeline.Sources.Kafka.Decoding.Otlp;
 
 /// <summary>
 /// A minimal protobuf wire-format reader over a span: varints, fixed32/64 and length-delimited fields, with
-/// every length checked against what is left. Hand-written because no package here ships the OTLP types and
-/// generating them would pull in a code generator for five messages. Malformed input throws
-/// <see cref="FormatException"/>, which the decoder turns into a dead letter.
+/// every length checked against what is left. Malformed input throws <see cref="FormatException"/>, which the
+/// decoder turns into a dead letter. Kept over Google.Protobuf with Grpc.Tools-generated OTLP types on measurement
+/// (tests/Ingest.Benchmarks OtlpDecodeBenchmarks, the OpenTelemetry .NET SDK's captured bodies, both decoding to
+/// the same span records and lines): the hand reader takes 0.49–0.72× the time and 0.61–0.72× the allocations
+/// (64 requests: traces 83 µs / 459 KB against 151 µs / 638 KB, logs 0.80 ms / 1.36 MB against 1.64 ms / 2.19 MB),
+/// because it skips what Ingest does not use instead of materialising every message.
 /// </summary>
 public ref struct ProtoReader(ReadOnlySpan<byte> data)
 {
@@ -81,6 +84,12 @@ public delegate void ProtoFieldHandler<in T>(ReadOnlySpan<byte> data, T state);
 
 public static class ProtoMessages
 {
+    /// <summary>A protobuf trace or span id as lowercase hex; empty or all-zero (invalid in OTLP) means none.</summary>
+    internal static string? Id(ReadOnlySpan<byte> id) => id.IsEmpty || !id.ContainsAnyExcept((byte)0) ? null : Convert.ToHexStringLower(id);
+
+    /// <summary>An OTLP/JSON id (hex, either case) as lowercase hex, so it matches the protobuf form; empty, all-zero or not hex means none.</summary>
+    internal static string? Id(string? hex) => string.IsNullOrEmpty(hex) || hex.All(c => c == '0') || !hex.All(char.IsAsciiHexDigit) ? null : hex.ToLowerInvariant();
+
     /// <summary>
     /// Parses an OTLP/JSON export request and finds its top-level array (resourceLogs, resourceSpans): the
     /// document (to dispose) or the reason it is not one.
