@@ -96,9 +96,10 @@ public sealed class BlockingAnalyzer(AnalyzerOptions options, StringTable? strin
             findings.Add(new BlockingFinding
             {
                 Kind = "long_wait",
-                Summary = $"{b.Count} goroutines in [{b.State}] for up to {b.MaxWaitMinutes} minutes at {FirstNonRuntime(b.Representative)}",
+                Summary = $"{b.Count} goroutines in [{b.State}] for up to {b.MaxWaitMinutes} minutes at {WaitSite.Format(b.WaitSite)}",
                 WaitFunction = b.TopFunction,
-                Caller = FirstNonRuntime(b.Representative),
+                Caller = b.WaitSite?.Function,
+                WaitSite = b.WaitSite,
                 GoroutineCount = b.Count,
                 MaxWaitMinutes = b.MaxWaitMinutes,
                 SampleIds = b.Ids.Take(MaxSamples).ToList(),
@@ -110,7 +111,7 @@ public sealed class BlockingAnalyzer(AnalyzerOptions options, StringTable? strin
             findings.Add(new BlockingFinding
             {
                 Kind = "deadlock",
-                Summary = "all goroutines are asleep: " + string.Join("; ", blocked.Take(5).Select(b => $"{b.Count}× [{b.State}] at {FirstNonRuntime(b.Representative)}")),
+                Summary = "all goroutines are asleep: " + string.Join("; ", blocked.Take(5).Select(b => $"{b.Count}× [{b.State}] at {WaitSite.Format(b.WaitSite)}")),
                 GoroutineCount = blocked.Sum(b => b.Count),
                 SampleIds = blocked.SelectMany(b => b.Ids).Take(MaxSamples).ToList(),
             });
@@ -178,13 +179,24 @@ public sealed class BlockingAnalyzer(AnalyzerOptions options, StringTable? strin
         return paren < 0 ? string.Empty : function[..(paren + 2)];
     }
 
-    /// <summary>The first frame outside the runtime and its linknamed helpers (sync.runtime_Semacquire...).</summary>
-    public static string FirstNonRuntime(Goroutine g)
+    /// <summary>
+    /// Two goroutines threw the same fatal error at once (the runtime's map-write check fired in both): the
+    /// race itself is what to look at, so name every thrower and where it was.
+    /// </summary>
+    public static BlockingFinding RacingThrowers(CrashEvent crash, int extraThrows, CodeOwnership own)
     {
-        foreach (var f in g.Frames)
+        var throwers = new List<Goroutine>();
+        if (crash.CrashingGoroutine is { } first) throwers.Add(first);
+        throwers.AddRange(crash.RacingThrowers);
+        string where = string.Join(", ", throwers.Select(g => $"goroutine {g.Id} at {WaitSite.Format(WaitSite.Of(g, own))}"));
+        return new BlockingFinding
         {
-            if (!GoNames.IsRuntimePackage(f.Package) && !f.Function.Contains(".runtime_", StringComparison.Ordinal)) return f.Function;
-        }
-        return g.Frames.Length > 0 ? g.Frames[0].Function : "?";
+            Kind = "racing_throwers",
+            Summary = $"{extraThrows + 1} goroutines threw \"{crash.Message}\" at once" + (where.Length > 0 ? ": " + where : string.Empty),
+            Caller = crash.RacingThrowers.Count > 0 ? WaitSite.Of(crash.RacingThrowers[0], own)?.Function : null,
+            WaitSite = crash.RacingThrowers.Count > 0 ? WaitSite.Of(crash.RacingThrowers[0], own) : null,
+            GoroutineCount = extraThrows + 1,
+            SampleIds = throwers.Select(g => g.Id).ToList(),
+        };
     }
 }

@@ -73,6 +73,8 @@ public sealed class CrashEvent : MultiLineEvent
     public List<string> Panics { get; } = [];
     public SignalInfo? Signal { get; set; }
     public Goroutine? CrashingGoroutine { get; set; }
+    /// <summary>Other goroutines that threw the same fatal error at the same time, with the stacks printed last.</summary>
+    public List<Goroutine> RacingThrowers { get; } = [];
     public List<StackFrame> RuntimeStack { get; } = [];
     public List<string> Preamble { get; } = [];
     public FrameRef? RootCause { get; set; }

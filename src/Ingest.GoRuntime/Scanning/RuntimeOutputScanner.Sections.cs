@@ -27,6 +27,8 @@ public sealed partial class RuntimeOutputScanner
     private int? _gM;
     private bool _gElided;
     private bool _gUnavailable;
+    private bool _gRacing;
+    private int _racingThrows;
     private readonly List<StackFrame> _frames = [];
     private StackFrame? _pendingFunction;
     private StackFrame? _createdBy;
@@ -97,6 +99,7 @@ public sealed partial class RuntimeOutputScanner
                 crash.Panics.Add(Ascii8.Decode(fatal));
                 return Step.Claimed;
             }
+            if (IsRepeatedThrow(line)) return Step.Claimed;
         }
         if (TrySignalDetail(line)) return Step.Claimed;
         if (line.StartsWith("runtime: "u8))
@@ -216,10 +219,13 @@ public sealed partial class RuntimeOutputScanner
             case (byte)'g':
                 if (GoroutineGrammar.TryParseHeaderTrimmed(t, out var h))
                 {
-                    // A goroutine id seen twice means a second dump started right after this one.
-                    if (_seenIds.Contains(h.Id)) return Step.NotPart;
+                    // A goroutine id seen twice means a second dump started right after this one, unless a second
+                    // thrower was announced: its stack, printed as unavailable before, comes after the others.
+                    bool racing = _seenIds.Contains(h.Id);
+                    if (racing && !(_crash is { } c && _racingThrows > c.RacingThrowers.Count && h.State.SequenceEqual("running"u8))) return Step.NotPart;
                     CompleteGoroutine();
                     StartGoroutine(h);
+                    _gRacing = racing;
                     return Step.Claimed;
                 }
                 if (inStack && GoroutineGrammar.IsStackUnavailable(t))
@@ -283,12 +289,24 @@ public sealed partial class RuntimeOutputScanner
             FinishAfterThisLine();
             return Step.Claimed;
         }
+        if (IsRepeatedThrow(line)) return Step.Claimed;
         if (line.StartsWith("panic: "u8) || line.StartsWith("fatal error: "u8) || line.IndexOf("http: panic serving "u8) >= 0) return Step.NotPart;
         // Another writer's line in the middle of a goroutine's stack: tolerate a few. A foreign line after a
         // stack that is complete (created-by read, or it reached main.main / runtime.goexit) ends the output:
         // net/http's panic log and runtime.Stack dumps are followed by ordinary lines without a blank line.
         if (_inGoroutine && !GoroutineStackComplete() && _foreignRun < MaxForeignRun) return Step.Foreign;
         return Step.NotPart;
+    }
+
+    /// <summary>
+    /// Two goroutines threw the same fatal error at once (concurrent map writes): the second's header line can
+    /// come anywhere in the first's output, and its stack after all the others. One crash, not two.
+    /// </summary>
+    private bool IsRepeatedThrow(ReadOnlySpan<byte> line)
+    {
+        if (_crash is not { Kind: CrashKinds.Fatal } crash || !CrashLines.TryParseFatal(line, out var again) || Ascii8.Decode(again) != crash.Panics[^1]) return false;
+        _racingThrows++;
+        return true;
     }
 
     private GoroutineIdSet? _seenIdsOrNull;
@@ -393,6 +411,12 @@ public sealed partial class RuntimeOutputScanner
             return;
         }
         var e = _event!;
+        if (_gRacing)
+        {
+            _crash!.RacingThrowers.Add(Materialize());
+            ResetGoroutine();
+            return;
+        }
         e.GoroutineCount++;
         e.States[_gState] = e.States.GetValueOrDefault(_gState) + 1;
         var frames = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_frames);
@@ -437,6 +461,7 @@ public sealed partial class RuntimeOutputScanner
         _createdByGoroutine = null;
         _gElided = false;
         _gUnavailable = false;
+        _gRacing = false;
         _gM = null;
     }
 
@@ -465,6 +490,7 @@ public sealed partial class RuntimeOutputScanner
         }
         var ownership = CodeOwnership.Infer(frames, _options.Modules.Count > 0 ? [.. _options.Modules] : null);
         e.Modules = ownership.Modules;
+        foreach (var b in buckets) b.WaitSite = WaitSite.Of(b.Representative, ownership);
 
         if (_crash is { } crash)
         {
@@ -490,6 +516,7 @@ public sealed partial class RuntimeOutputScanner
                 }
             }
             _lastCrashEnd = crash.EndLine;
+            if (_racingThrows > 0) e.Findings.Add(BlockingAnalyzer.RacingThrowers(crash, _racingThrows, ownership));
         }
         e.Findings.AddRange(_blocking.Findings(buckets, _crash?.Category));
 
@@ -498,6 +525,7 @@ public sealed partial class RuntimeOutputScanner
         _event = null;
         _crash = null;
         _finishPending = false;
+        _racingThrows = 0;
         _bucketer = null!;
         _blocking = null!;
         _emit(e);

@@ -107,23 +107,18 @@ public sealed class EventJsonWriter(FrameSemanticsOptions? semantics = null)
         {
             w.WriteNull("crashing_goroutine");
         }
+        if (c.RacingThrowers.Count > 0)
+        {
+            w.WriteStartArray("racing_throwers");
+            foreach (var t in c.RacingThrowers) WriteGoroutine(w, t, own);
+            w.WriteEndArray();
+        }
         if (c.RuntimeStack.Count > 0)
         {
             w.WritePropertyName("runtime_stack");
             WriteFrames(w, c.RuntimeStack, own);
         }
-        if (c.RootCause is { } rc)
-        {
-            w.WriteStartObject("root_cause");
-            w.WriteString("function", rc.Function);
-            w.WriteString("file", rc.File);
-            w.WriteNumber("line", rc.Line);
-            w.WriteEndObject();
-        }
-        else
-        {
-            w.WriteNull("root_cause");
-        }
+        WriteFrameRef(w, "root_cause", c.RootCause);
         w.WriteString("fingerprint", c.Fingerprint);
         WriteStrings(w, "frame_ids", c.FrameIds);
         WriteStrings(w, "preamble", c.Preamble);
@@ -152,6 +147,7 @@ public sealed class EventJsonWriter(FrameSemanticsOptions? semantics = null)
             w.WriteString("state", b.State);
             w.WriteString("top_function", b.TopFunction);
             w.WriteString("created_by", b.CreatedBy);
+            WriteFrameRef(w, "wait_site", b.WaitSite);
             if (b.MaxWaitMinutes > 0)
             {
                 w.WriteNumber("min_wait_minutes", b.MinWaitMinutes);
@@ -175,6 +171,7 @@ public sealed class EventJsonWriter(FrameSemanticsOptions? semantics = null)
             if (f.WaitFunction is not null) w.WriteString("wait_function", f.WaitFunction);
             if (f.Address is not null) w.WriteString("address", f.Address);
             if (f.Caller is not null) w.WriteString("caller", f.Caller);
+            if (f.WaitSite is not null) WriteFrameRef(w, "wait_site", f.WaitSite);
             w.WriteNumber("goroutine_count", f.GoroutineCount);
             if (f.MaxWaitMinutes > 0) w.WriteNumber("max_wait_minutes", f.MaxWaitMinutes);
             w.WriteStartArray("sample_ids");
@@ -386,7 +383,21 @@ public sealed class EventJsonWriter(FrameSemanticsOptions? semantics = null)
         w.WriteEndArray();
     }
 
-    private static void WriteStrings(Utf8JsonWriter w, string name, IEnumerable<string> values)
+    private static void WriteFrameRef(Utf8JsonWriter w, string name, FrameRef? site)
+    {
+        if (site is null)
+        {
+            w.WriteNull(name);
+            return;
+        }
+        w.WriteStartObject(name);
+        w.WriteString("function", site.Function);
+        w.WriteString("file", site.File);
+        w.WriteNumber("line", site.Line);
+        w.WriteEndObject();
+    }
+
+        private static void WriteStrings(Utf8JsonWriter w, string name, IEnumerable<string> values)
     {
         w.WriteStartArray(name);
         foreach (string v in values) w.WriteStringValue(v);
