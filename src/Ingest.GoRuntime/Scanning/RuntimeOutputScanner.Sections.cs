@@ -34,6 +34,12 @@ public sealed partial class RuntimeOutputScanner
     private StackFrame? _createdBy;
     private bool _createdByAwaitingFile;
     private long? _createdByGoroutine;
+    // GODEBUG=tracebackancestors: the [originating from goroutine N] section being read (-1: none, or a race
+    // report's "created at" stack, which is dropped).
+    private long _ancestorId = -1;
+    private readonly List<StackFrame> _ancestorFrames = [];
+    private StackFrame? _ancestorCreatedBy;
+    private List<GoroutineAncestor>? _ancestors;
 
     private Step Continue(ReadOnlySpan<byte> line, long position)
     {
@@ -247,8 +253,14 @@ public sealed partial class RuntimeOutputScanner
                 {
                     FlushPendingFunction();
                     string fn = _strings.Intern(creator, out int id);
-                    _createdBy = new StackFrame(fn, id, string.Empty, 0, 0, FrameFlags.NoSource, null);
+                    var createdBy = new StackFrame(fn, id, string.Empty, 0, 0, FrameFlags.NoSource, null);
                     _createdByAwaitingFile = true;
+                    if (_ancestorId >= 0)
+                    {
+                        _ancestorCreatedBy = createdBy;
+                        return Step.Claimed;
+                    }
+                    _createdBy = createdBy;
                     _createdByGoroutine = parent;
                     return Step.Claimed;
                 }
@@ -261,10 +273,12 @@ public sealed partial class RuntimeOutputScanner
                 }
                 break;
             case (byte)'[':
-                if (inStack && GoroutineGrammar.IsAncestorHeader(t))
+                if (inStack && GoroutineGrammar.TryParseAncestorHeader(t, out long ancestor))
                 {
                     FlushPendingFunction();
+                    CloseAncestor();
                     _inAncestor = true;
+                    _ancestorId = ancestor;
                     return Step.Claimed;
                 }
                 break;
@@ -338,7 +352,7 @@ public sealed partial class RuntimeOutputScanner
     {
         if (_createdByAwaitingFile) _createdByAwaitingFile = false;
         FlushPendingFunction();
-        if (_inAncestor) return;
+        if (_inAncestor && _ancestorId < 0) return;
         string name = _strings.Intern(fn.Function, out int id);
         var flags = fn.Inlined ? FrameFlags.Inlined : FrameFlags.None;
         ulong first = 0;
@@ -360,17 +374,18 @@ public sealed partial class RuntimeOutputScanner
 
     private void AttachFile(in FileLine file)
     {
-        if (_createdByAwaitingFile && _createdBy is { } c)
+        if (_createdByAwaitingFile && (_ancestorId >= 0 ? _ancestorCreatedBy : _createdBy) is { } c)
         {
-            _createdBy = c with { File = _strings.Intern(file.Path, out _), Line = file.Line, Flags = FrameFlags.None };
+            c = c with { File = _strings.Intern(file.Path, out _), Line = file.Line, Flags = FrameFlags.None };
+            if (_ancestorId >= 0) _ancestorCreatedBy = c;
+            else _createdBy = c;
             _createdByAwaitingFile = false;
             return;
         }
-        if (_pendingFunction is not { } f || _inAncestor) return;
+        if (_pendingFunction is not { } f || (_inAncestor && _ancestorId < 0)) return;
         var frame = f with { File = InternFileOf(f.FunctionId, file.Path), Line = file.Line, Flags = f.Flags & ~FrameFlags.NoSource };
         _pendingFunction = null;
-        if (_inRuntimeStack && !_inGoroutine) _crash?.RuntimeStack.Add(frame);
-        else _frames.Add(frame);
+        AddFrame(frame);
     }
 
     // A function almost always lives in the same file: compare bytes with the last file seen for it
@@ -398,13 +413,29 @@ public sealed partial class RuntimeOutputScanner
     {
         if (_pendingFunction is not { } f) return;
         _pendingFunction = null;
-        if (_inRuntimeStack && !_inGoroutine) _crash?.RuntimeStack.Add(f);
-        else _frames.Add(f);
+        AddFrame(f);
+    }
+
+    private void AddFrame(in StackFrame frame)
+    {
+        if (_inRuntimeStack && !_inGoroutine) _crash?.RuntimeStack.Add(frame);
+        else if (_ancestorId >= 0) _ancestorFrames.Add(frame);
+        else _frames.Add(frame);
+    }
+
+    private void CloseAncestor()
+    {
+        if (_ancestorId < 0) return;
+        (_ancestors ??= []).Add(new GoroutineAncestor(_ancestorId, _ancestorFrames.ToArray(), _ancestorCreatedBy));
+        _ancestorId = -1;
+        _ancestorFrames.Clear();
+        _ancestorCreatedBy = null;
     }
 
     private void CompleteGoroutine()
     {
         FlushPendingFunction();
+        CloseAncestor();
         if (!_inGoroutine)
         {
             ResetGoroutine();
@@ -448,6 +479,7 @@ public sealed partial class RuntimeOutputScanner
         FramesElided = _gElided,
         StackUnavailable = _gUnavailable,
         M = _gM,
+        Ancestors = _ancestors ?? [],
     };
 
     private void ResetGoroutine()
@@ -459,6 +491,10 @@ public sealed partial class RuntimeOutputScanner
         _createdBy = null;
         _createdByAwaitingFile = false;
         _createdByGoroutine = null;
+        _ancestorId = -1;
+        _ancestorFrames.Clear();
+        _ancestorCreatedBy = null;
+        _ancestors = null;
         _gElided = false;
         _gUnavailable = false;
         _gRacing = false;

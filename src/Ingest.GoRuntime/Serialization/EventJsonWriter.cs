@@ -159,6 +159,7 @@ public sealed class EventJsonWriter(FrameSemanticsOptions? semantics = null)
             w.WriteEndArray();
             w.WritePropertyName("frames");
             WriteFrames(w, b.Representative.Frames, own);
+            WriteAncestors(w, b.Representative, own);
             w.WriteEndObject();
         }
         w.WriteEndArray();
@@ -222,7 +223,33 @@ public sealed class EventJsonWriter(FrameSemanticsOptions? semantics = null)
             w.WriteNull("created_by");
         }
         if (g.CreatedByGoroutine is { } parent) w.WriteNumber("created_by_goroutine", parent);
+        WriteAncestors(w, g, own);
         w.WriteEndObject();
+    }
+
+    /// <summary>GODEBUG=tracebackancestors chains, nearest creator first; omitted when the runtime printed none.</summary>
+    private void WriteAncestors(Utf8JsonWriter w, Goroutine g, CodeOwnership own)
+    {
+        if (g.Ancestors.Count == 0) return;
+        w.WriteStartArray("ancestors");
+        foreach (var a in g.Ancestors)
+        {
+            w.WriteStartObject();
+            w.WriteNumber("id", a.Id);
+            w.WritePropertyName("frames");
+            WriteFrames(w, a.Frames, own);
+            if (a.CreatedBy is { } cb)
+            {
+                w.WritePropertyName("created_by");
+                WriteFrame(w, cb, own);
+            }
+            else
+            {
+                w.WriteNull("created_by");
+            }
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
     }
 
     private void WriteFrames(Utf8JsonWriter w, IReadOnlyList<StackFrame> frames, CodeOwnership own)
