@@ -328,6 +328,7 @@ public sealed class EventJsonWriter(FrameSemanticsOptions? semantics = null)
                 w.WriteNumber("value", Math.Round(a.Value, 6));
                 w.WriteNumber("threshold", Math.Round(a.Threshold, 6));
                 w.WriteString("reason", a.Reason);
+                w.WriteNumber("confidence", Math.Round(a.Confidence, 3));
                 w.WriteEndObject();
             }
             w.WriteEndArray();
