@@ -63,5 +63,13 @@ rc=0; GOMAXPROCS=1 GOTRACEBACK=all GODEBUG=tracebackancestors=10 "$BIN/shopd" -s
 [ "$rc" = 2 ] || { echo "regen-detection.sh: ancestors exited $rc" >&2; exit 1; }
 neutral "$WORK/anc.raw" "$OUT/traceback-ancestors.txt"
 
+# 6. Stacks inside structured logs: zap and logrus records from Debian's packages, GOPATH mode.
+GP="$WORK/gopath"   # printed as /home/dev/go
+mkdir -p "$GP/src/example.com"
+cp -R "$HERE/structlog" "$GP/src/example.com/structlog"
+(cd "$GP/src/example.com/structlog" && GO111MODULE=off GOPATH="$GP:/usr/share/gocode" GOFLAGS= CGO_ENABLED=0 go build -o "$BIN/structlog" .)
+"$BIN/structlog" >"$WORK/sl.raw" 2>&1
+sed -e "s|$GP|/home/dev/go|g" "$WORK/sl.raw" >"$OUT/structured-log-stacks.txt"
+
 if grep -l -e "$WORK" -e "/work/" "$OUT"/*.txt; then echo "regen-detection.sh: machine path left" >&2; exit 1; fi
 echo "done: $OUT" >&2

@@ -96,6 +96,7 @@ public sealed class EventJsonWriter(FrameSemanticsOptions? semantics = null)
             w.WriteNull("signal");
         }
         if (c.RemoteAddr is not null) w.WriteString("remote_addr", c.RemoteAddr);
+        if (c.LogMessage is not null) w.WriteString("log_message", c.LogMessage);
         if (c.ExitStatus is { } x) w.WriteNumber("exit_status", x);
         w.WriteNumber("goroutine_count", c.GoroutineCount);
         if (c.CrashingGoroutine is { } g)
