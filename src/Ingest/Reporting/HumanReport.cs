@@ -55,10 +55,12 @@ public sealed class HumanReport(IAnsiConsole? console = null, FrameSemanticsOpti
     private void RenderCrash(CrashEvent c)
     {
         var own = new CodeOwnership(c.Modules, configured: true);
-        string rec = c.Recovered ? "[green]recovered by net/http[/]" : c.Recoverable ? "[yellow]recoverable panic[/]" : "[red]fatal, not recoverable[/]";
+        string rec = c.Kind == CrashKinds.LoggedStack ? "[blue]logged by the service, which went on[/]"
+            : c.Recovered ? "[green]recovered by net/http[/]" : c.Recoverable ? "[yellow]recoverable panic[/]" : "[red]fatal, not recoverable[/]";
         _console.Write(new Rule($"[bold red]CRASH[/] [bold]{E(c.Category)}[/]") { Justification = Justify.Left });
         _console.MarkupLine($"[grey]at {E(c.Stream)}:{c.Line}-{c.EndLine}[/]");
         _console.MarkupLine($"{E(c.Kind)}: [bold]{E(Shorten(c.Message, 500))}[/]  ({rec})");
+        if (c.LogMessage is not null) _console.MarkupLine($"logged as: {E(Shorten(c.LogMessage, 300))}");
         if (c.Panics.Count > 1)
         {
             _console.MarkupLine("chain (oldest first):");
