@@ -218,12 +218,14 @@ public sealed class BlockingAnalyzer(AnalyzerOptions options, StringTable? strin
         if (crash.CrashingGoroutine is { } first) throwers.Add(first);
         throwers.AddRange(crash.RacingThrowers);
         string where = string.Join(", ", throwers.Select(g => $"goroutine {g.Id} at {WaitSite.Format(WaitSite.Of(g, own))}"));
+        // The other thrower's site: the crash's root cause already names the first one's.
+        var other = crash.RacingThrowers.Count > 0 ? WaitSite.Of(crash.RacingThrowers[0], own) : null;
         return new BlockingFinding
         {
             Kind = "racing_throwers",
             Summary = $"{extraThrows + 1} goroutines threw \"{crash.Message}\" at once" + (where.Length > 0 ? ": " + where : string.Empty),
-            Caller = crash.RacingThrowers.Count > 0 ? WaitSite.Of(crash.RacingThrowers[0], own)?.Function : null,
-            WaitSite = crash.RacingThrowers.Count > 0 ? WaitSite.Of(crash.RacingThrowers[0], own) : null,
+            Caller = other?.Function,
+            WaitSite = other,
             GoroutineCount = extraThrows + 1,
             SampleIds = throwers.Select(g => g.Id).ToList(),
         };
