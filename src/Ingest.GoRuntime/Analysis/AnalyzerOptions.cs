@@ -36,4 +36,7 @@ public sealed class AnalyzerOptions
     public long TagWindow { get; set; } = 10_000;
 
     public FrameSemanticsOptions Semantics { get; set; } = new();
+
+    /// <summary>Field names of structured log records that carry a Go stack (zap, logrus, slog, ECS by default).</summary>
+    public Ingest.GoRuntime.Parsing.Logs.LoggedStackFields LoggedStacks { get; set; } = new();
 }

@@ -49,6 +49,11 @@ public static class CrashClassifier
         {
             category = Match(message, s_fatalRules) ?? Match(message, s_panicRules) ?? CrashCategory.Other;
         }
+        else if (crash.Kind == CrashKinds.LoggedStack)
+        {
+            // The error text of a logged failure names a runtime error when a recovered panic was logged.
+            category = Match(message, s_panicRules) ?? Match(message, s_fatalRules) ?? CrashCategory.LoggedError;
+        }
         else if (crash.Kind == CrashKinds.DataRace)
         {
             category = CrashCategory.DataRace;
@@ -107,4 +112,6 @@ public static class CrashKinds
     public const string Signal = "signal";
     public const string HttpPanic = "http panic";
     public const string DataRace = "data race";
+    /// <summary>A stack a structured logger wrote into a record: the failure was logged, the process went on.</summary>
+    public const string LoggedStack = "logged_stack";
 }

@@ -12,6 +12,8 @@ public enum FunctionKind : byte
     StandardLibrary = 8,
     /// <summary>Where a parked goroutine waits on a channel or semaphore (runtime.chanrecv1, runtime.semacquire1...).</summary>
     RuntimeWait = 16,
+    /// <summary>Taking a Mutex or RWMutex (Lock, RLock, lockSlow): contention is grouped by the caller and its receiver.</summary>
+    Lock = 32,
 }
 
 /// <summary>Per-stream cache of what a function name says, indexed by its interned id: computed once per name, not per frame.</summary>
@@ -34,7 +36,15 @@ public sealed class FunctionFacts
         string pkg = GoNames.PackageOf(function);
         var k = FunctionKind.Known;
         if (pkg == "runtime") k |= FunctionKind.Runtime;
-        if (pkg is "sync" or "internal/sync") k |= FunctionKind.Sync;
+        if (pkg is "sync" or "internal/sync")
+        {
+            k |= FunctionKind.Sync;
+            if (function.EndsWith("(*Mutex).Lock", StringComparison.Ordinal) || function.EndsWith("(*Mutex).lockSlow", StringComparison.Ordinal) ||
+                function.EndsWith("(*RWMutex).Lock", StringComparison.Ordinal) || function.EndsWith("(*RWMutex).RLock", StringComparison.Ordinal))
+            {
+                k |= FunctionKind.Lock;
+            }
+        }
         if (GoNames.IsStandardLibrary(pkg)) k |= FunctionKind.StandardLibrary;
         if (function.StartsWith("runtime.chanrecv", StringComparison.Ordinal) || function.StartsWith("runtime.chansend", StringComparison.Ordinal) ||
             function.StartsWith("runtime.semacquire", StringComparison.Ordinal) || function == "runtime.notifyListWait")

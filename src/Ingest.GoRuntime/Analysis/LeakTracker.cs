@@ -40,7 +40,7 @@ public sealed class LeakTracker(AnalyzerOptions options)
         foreach (var b in buckets)
         {
             if (b.CreatedBy is not { } createdBy || IsExpected(createdBy, b.Representative)) continue;
-            var key = (createdBy, BlockingAnalyzer.FirstNonRuntime(b.Representative));
+            var key = (createdBy, WaitSite.OutsideRuntimeName(b.Representative));
             if (counts.Count >= MaxSites && !counts.ContainsKey(key)) continue;
             counts[key] = counts.GetValueOrDefault(key) + b.Count;
         }

@@ -22,12 +22,14 @@ public static class CrashCategory
     public const string UnsafePointer = "unsafe_pointer";
     public const string TestTimeout = "test_timeout";
     public const string DataRace = "data_race";
+    /// <summary>A logged stack (kind logged_stack) whose error text matches no other category.</summary>
+    public const string LoggedError = "logged_error";
     public const string Other = "other";
 
     public static readonly IReadOnlyList<string> All =
     [
         NilPointerDereference, IndexOutOfRange, SliceBoundsOutOfRange, NilMapAssignment, IntegerDivideByZero,
         TypeAssertion, ClosedChannel, NegativeWaitGroup, UnlockOfUnlockedMutex, CustomPanic, Deadlock,
-        ConcurrentMapAccess, StackOverflow, OutOfMemory, UnexpectedSignal, Cgo, UnsafePointer, TestTimeout, DataRace, Other,
+        ConcurrentMapAccess, StackOverflow, OutOfMemory, UnexpectedSignal, Cgo, UnsafePointer, TestTimeout, DataRace, LoggedError, Other,
     ];
 }

@@ -18,4 +18,9 @@ public sealed class Goroutine
     public bool StackUnavailable { get; init; }
     /// <summary>The m= field of Go 1.2x crash headers, when printed.</summary>
     public int? M { get; init; }
+    /// <summary>GODEBUG=tracebackancestors: the creating goroutines' stacks, nearest first.</summary>
+    public IReadOnlyList<GoroutineAncestor> Ancestors { get; init; } = [];
 }
+
+/// <summary>One <c>[originating from goroutine N]:</c> section: the creator's stack when it started the goroutine.</summary>
+public sealed record GoroutineAncestor(long Id, StackFrame[] Frames, StackFrame? CreatedBy);

@@ -22,6 +22,8 @@ public sealed class GoroutineBucket
     public int LockedToThread { get; set; }
     public string TopFunction => Representative.Frames.Length > 0 ? Representative.Frames[0].Function : string.Empty;
     public string? CreatedBy => Representative.CreatedBy?.Function;
+    /// <summary>First frame of the service's code, else first outside the runtime; set when the event completes.</summary>
+    public FrameRef? WaitSite { get; set; }
 }
 
 public sealed record HolderSuspect(long GoroutineId, string State, string Function, string Reason);
@@ -39,4 +41,6 @@ public sealed record BlockingFinding
     public int MaxWaitMinutes { get; init; }
     public required IReadOnlyList<long> SampleIds { get; init; }
     public HolderSuspect? SuspectedHolder { get; init; }
+    /// <summary>Where the goroutines of the finding are, in the service's code when they reach it.</summary>
+    public FrameRef? WaitSite { get; init; }
 }

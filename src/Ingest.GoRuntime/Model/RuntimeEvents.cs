@@ -63,7 +63,7 @@ public abstract class MultiLineEvent : RuntimeEvent
 public sealed class CrashEvent : MultiLineEvent
 {
     public override RuntimeEventType Type => RuntimeEventType.Crash;
-    /// <summary>"panic", "fatal error", "signal", "http panic" (recovered by net/http).</summary>
+    /// <summary>"panic", "fatal error", "signal", "http panic" (recovered by net/http), "data race", "logged_stack".</summary>
     public required string Kind { get; init; }
     public string Category { get; set; } = CrashCategory.Other;
     public bool Recoverable { get; set; }
@@ -73,6 +73,8 @@ public sealed class CrashEvent : MultiLineEvent
     public List<string> Panics { get; } = [];
     public SignalInfo? Signal { get; set; }
     public Goroutine? CrashingGoroutine { get; set; }
+    /// <summary>Other goroutines that threw the same fatal error at the same time, with the stacks printed last.</summary>
+    public List<Goroutine> RacingThrowers { get; } = [];
     public List<StackFrame> RuntimeStack { get; } = [];
     public List<string> Preamble { get; } = [];
     public FrameRef? RootCause { get; set; }
@@ -80,6 +82,8 @@ public sealed class CrashEvent : MultiLineEvent
     public int? ExitStatus { get; set; }
     /// <summary>Frame ids of semantic tags seen on the stream shortly before the crash.</summary>
     public List<string> FrameIds { get; } = [];
+    /// <summary>The record's own message for a logged stack ("payment failed"); the error text is the panic value.</summary>
+    public string? LogMessage { get; set; }
     /// <summary>"10.0.0.1:1234" for net/http panics.</summary>
     public string? RemoteAddr { get; set; }
 }

@@ -11,9 +11,8 @@ internal sealed class GoroutineIdSet
 {
     private const long BitmapLimit = 1 << 24;
     private const int OverflowLimit = 1_000_000;
-    private BitArray _bits = new(1024);
+    private readonly BitArray _bits = new(1024);
     private readonly HashSet<long> _overflow = [];
-    private long _maxSet = -1;
 
     public bool Contains(long id) =>
         id is >= 0 and < BitmapLimit ? id < _bits.Length && _bits[(int)id] : _overflow.Contains(id);
@@ -24,7 +23,6 @@ internal sealed class GoroutineIdSet
         {
             if (id >= _bits.Length) _bits.Length = (int)Math.Min(BitmapLimit, Math.Max(id + 1, (long)_bits.Length * 2));
             _bits[(int)id] = true;
-            _maxSet = Math.Max(_maxSet, id);
         }
         else if (_overflow.Count < OverflowLimit)
         {
@@ -34,16 +32,4 @@ internal sealed class GoroutineIdSet
 
     /// <summary>Bytes held: one goroutine id of 16 million alone sizes the bitmap to 2 MB, so the budget counts it.</summary>
     public long HeldBytes => _bits.Length / 8 + _overflow.Count * 24L;
-
-    public void Clear()
-    {
-        if (_maxSet >= 0)
-        {
-            // Shrink after a huge dump so one event's size does not stay resident.
-            if (_bits.Length > 1 << 20) _bits = new BitArray(1024);
-            else _bits.SetAll(false);
-        }
-        _maxSet = -1;
-        _overflow.Clear();
-    }
 }

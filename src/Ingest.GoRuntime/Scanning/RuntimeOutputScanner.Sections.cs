@@ -27,11 +27,19 @@ public sealed partial class RuntimeOutputScanner
     private int? _gM;
     private bool _gElided;
     private bool _gUnavailable;
+    private bool _gRacing;
+    private int _racingThrows;
     private readonly List<StackFrame> _frames = [];
     private StackFrame? _pendingFunction;
     private StackFrame? _createdBy;
     private bool _createdByAwaitingFile;
     private long? _createdByGoroutine;
+    // GODEBUG=tracebackancestors: the [originating from goroutine N] section being read (-1: none, or a race
+    // report's "created at" stack, which is dropped).
+    private long _ancestorId = -1;
+    private readonly List<StackFrame> _ancestorFrames = [];
+    private StackFrame? _ancestorCreatedBy;
+    private List<GoroutineAncestor>? _ancestors;
 
     private Step Continue(ReadOnlySpan<byte> line, long position)
     {
@@ -97,6 +105,7 @@ public sealed partial class RuntimeOutputScanner
                 crash.Panics.Add(Ascii8.Decode(fatal));
                 return Step.Claimed;
             }
+            if (IsRepeatedThrow(line)) return Step.Claimed;
         }
         if (TrySignalDetail(line)) return Step.Claimed;
         if (line.StartsWith("runtime: "u8))
@@ -216,10 +225,13 @@ public sealed partial class RuntimeOutputScanner
             case (byte)'g':
                 if (GoroutineGrammar.TryParseHeaderTrimmed(t, out var h))
                 {
-                    // A goroutine id seen twice means a second dump started right after this one.
-                    if (_seenIds.Contains(h.Id)) return Step.NotPart;
+                    // A goroutine id seen twice means a second dump started right after this one, unless a second
+                    // thrower was announced: its stack, printed as unavailable before, comes after the others.
+                    bool racing = _seenIds.Contains(h.Id);
+                    if (racing && !(_crash is { } c && _racingThrows > c.RacingThrowers.Count && h.State.SequenceEqual("running"u8))) return Step.NotPart;
                     CompleteGoroutine();
                     StartGoroutine(h);
+                    _gRacing = racing;
                     return Step.Claimed;
                 }
                 if (inStack && GoroutineGrammar.IsStackUnavailable(t))
@@ -241,8 +253,14 @@ public sealed partial class RuntimeOutputScanner
                 {
                     FlushPendingFunction();
                     string fn = _strings.Intern(creator, out int id);
-                    _createdBy = new StackFrame(fn, id, string.Empty, 0, 0, FrameFlags.NoSource, null);
+                    var createdBy = new StackFrame(fn, id, string.Empty, 0, 0, FrameFlags.NoSource, null);
                     _createdByAwaitingFile = true;
+                    if (_ancestorId >= 0)
+                    {
+                        _ancestorCreatedBy = createdBy;
+                        return Step.Claimed;
+                    }
+                    _createdBy = createdBy;
                     _createdByGoroutine = parent;
                     return Step.Claimed;
                 }
@@ -255,10 +273,12 @@ public sealed partial class RuntimeOutputScanner
                 }
                 break;
             case (byte)'[':
-                if (inStack && GoroutineGrammar.IsAncestorHeader(t))
+                if (inStack && GoroutineGrammar.TryParseAncestorHeader(t, out long ancestor))
                 {
                     FlushPendingFunction();
+                    CloseAncestor();
                     _inAncestor = true;
+                    _ancestorId = ancestor;
                     return Step.Claimed;
                 }
                 break;
@@ -283,12 +303,24 @@ public sealed partial class RuntimeOutputScanner
             FinishAfterThisLine();
             return Step.Claimed;
         }
+        if (IsRepeatedThrow(line)) return Step.Claimed;
         if (line.StartsWith("panic: "u8) || line.StartsWith("fatal error: "u8) || line.IndexOf("http: panic serving "u8) >= 0) return Step.NotPart;
         // Another writer's line in the middle of a goroutine's stack: tolerate a few. A foreign line after a
         // stack that is complete (created-by read, or it reached main.main / runtime.goexit) ends the output:
         // net/http's panic log and runtime.Stack dumps are followed by ordinary lines without a blank line.
         if (_inGoroutine && !GoroutineStackComplete() && _foreignRun < MaxForeignRun) return Step.Foreign;
         return Step.NotPart;
+    }
+
+    /// <summary>
+    /// Two goroutines threw the same fatal error at once (concurrent map writes): the second's header line can
+    /// come anywhere in the first's output, and its stack after all the others. One crash, not two.
+    /// </summary>
+    private bool IsRepeatedThrow(ReadOnlySpan<byte> line)
+    {
+        if (_crash is not { Kind: CrashKinds.Fatal } crash || !CrashLines.TryParseFatal(line, out var again) || Ascii8.Decode(again) != crash.Panics[^1]) return false;
+        _racingThrows++;
+        return true;
     }
 
     private GoroutineIdSet? _seenIdsOrNull;
@@ -320,7 +352,7 @@ public sealed partial class RuntimeOutputScanner
     {
         if (_createdByAwaitingFile) _createdByAwaitingFile = false;
         FlushPendingFunction();
-        if (_inAncestor) return;
+        if (_inAncestor && _ancestorId < 0) return;
         string name = _strings.Intern(fn.Function, out int id);
         var flags = fn.Inlined ? FrameFlags.Inlined : FrameFlags.None;
         ulong first = 0;
@@ -342,17 +374,18 @@ public sealed partial class RuntimeOutputScanner
 
     private void AttachFile(in FileLine file)
     {
-        if (_createdByAwaitingFile && _createdBy is { } c)
+        if (_createdByAwaitingFile && (_ancestorId >= 0 ? _ancestorCreatedBy : _createdBy) is { } c)
         {
-            _createdBy = c with { File = _strings.Intern(file.Path, out _), Line = file.Line, Flags = FrameFlags.None };
+            c = c with { File = _strings.Intern(file.Path, out _), Line = file.Line, Flags = FrameFlags.None };
+            if (_ancestorId >= 0) _ancestorCreatedBy = c;
+            else _createdBy = c;
             _createdByAwaitingFile = false;
             return;
         }
-        if (_pendingFunction is not { } f || _inAncestor) return;
+        if (_pendingFunction is not { } f || (_inAncestor && _ancestorId < 0)) return;
         var frame = f with { File = InternFileOf(f.FunctionId, file.Path), Line = file.Line, Flags = f.Flags & ~FrameFlags.NoSource };
         _pendingFunction = null;
-        if (_inRuntimeStack && !_inGoroutine) _crash?.RuntimeStack.Add(frame);
-        else _frames.Add(frame);
+        AddFrame(frame);
     }
 
     // A function almost always lives in the same file: compare bytes with the last file seen for it
@@ -380,13 +413,29 @@ public sealed partial class RuntimeOutputScanner
     {
         if (_pendingFunction is not { } f) return;
         _pendingFunction = null;
-        if (_inRuntimeStack && !_inGoroutine) _crash?.RuntimeStack.Add(f);
-        else _frames.Add(f);
+        AddFrame(f);
+    }
+
+    private void AddFrame(in StackFrame frame)
+    {
+        if (_inRuntimeStack && !_inGoroutine) _crash?.RuntimeStack.Add(frame);
+        else if (_ancestorId >= 0) _ancestorFrames.Add(frame);
+        else _frames.Add(frame);
+    }
+
+    private void CloseAncestor()
+    {
+        if (_ancestorId < 0) return;
+        (_ancestors ??= []).Add(new GoroutineAncestor(_ancestorId, _ancestorFrames.ToArray(), _ancestorCreatedBy));
+        _ancestorId = -1;
+        _ancestorFrames.Clear();
+        _ancestorCreatedBy = null;
     }
 
     private void CompleteGoroutine()
     {
         FlushPendingFunction();
+        CloseAncestor();
         if (!_inGoroutine)
         {
             ResetGoroutine();
@@ -395,6 +444,12 @@ public sealed partial class RuntimeOutputScanner
         var e = _event!;
         // A header with no frame after it: the output was cut before the stack.
         if (_frames.Count == 0 && !_gUnavailable && !_gElided) e.Truncated = true;
+        if (_gRacing)
+        {
+            _crash!.RacingThrowers.Add(Materialize());
+            ResetGoroutine();
+            return;
+        }
         e.GoroutineCount++;
         e.States[_gState] = e.States.GetValueOrDefault(_gState) + 1;
         var frames = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_frames);
@@ -426,6 +481,7 @@ public sealed partial class RuntimeOutputScanner
         FramesElided = _gElided,
         StackUnavailable = _gUnavailable,
         M = _gM,
+        Ancestors = _ancestors ?? [],
     };
 
     private void ResetGoroutine()
@@ -437,8 +493,13 @@ public sealed partial class RuntimeOutputScanner
         _createdBy = null;
         _createdByAwaitingFile = false;
         _createdByGoroutine = null;
+        _ancestorId = -1;
+        _ancestorFrames.Clear();
+        _ancestorCreatedBy = null;
+        _ancestors = null;
         _gElided = false;
         _gUnavailable = false;
+        _gRacing = false;
         _gM = null;
     }
 
@@ -469,6 +530,7 @@ public sealed partial class RuntimeOutputScanner
         }
         var ownership = CodeOwnership.Infer(frames, _options.Modules.Count > 0 ? [.. _options.Modules] : null);
         e.Modules = ownership.Modules;
+        foreach (var b in buckets) b.WaitSite = WaitSite.Of(b.Representative, ownership);
 
         if (_crash is { } crash)
         {
@@ -494,6 +556,7 @@ public sealed partial class RuntimeOutputScanner
                 }
             }
             _lastCrashEnd = crash.EndLine;
+            if (_racingThrows > 0) e.Findings.Add(BlockingAnalyzer.RacingThrowers(crash, _racingThrows, ownership));
         }
         e.Findings.AddRange(_blocking.Findings(buckets, _crash?.Category));
 
@@ -508,6 +571,7 @@ public sealed partial class RuntimeOutputScanner
         _event = null;
         _crash = null;
         _finishPending = false;
+        _racingThrows = 0;
         _bucketer = null!;
         _blocking = null!;
         Emit(e);

@@ -305,6 +305,13 @@ public sealed partial class RuntimeOutputScanner
                     return true;
                 }
                 break;
+            case (byte)'{':
+                if (LoggedStackEvents.TryBuild(line, _stream, position, _options, out var logged))
+                {
+                    _emit(logged!);
+                    return true;
+                }
+                break;
             case (byte)'G':
                 if (line.StartsWith("GC forced"u8) && Ascii8.TrimEnd(line).Length == 9)
                 {

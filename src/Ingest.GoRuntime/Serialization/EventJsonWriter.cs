@@ -96,6 +96,7 @@ public sealed class EventJsonWriter(FrameSemanticsOptions? semantics = null)
             w.WriteNull("signal");
         }
         if (c.RemoteAddr is not null) w.WriteString("remote_addr", c.RemoteAddr);
+        if (c.LogMessage is not null) w.WriteString("log_message", c.LogMessage);
         if (c.ExitStatus is { } x) w.WriteNumber("exit_status", x);
         w.WriteNumber("goroutine_count", c.GoroutineCount);
         if (c.CrashingGoroutine is { } g)
@@ -107,23 +108,18 @@ public sealed class EventJsonWriter(FrameSemanticsOptions? semantics = null)
         {
             w.WriteNull("crashing_goroutine");
         }
+        if (c.RacingThrowers.Count > 0)
+        {
+            w.WriteStartArray("racing_throwers");
+            foreach (var t in c.RacingThrowers) WriteGoroutine(w, t, own);
+            w.WriteEndArray();
+        }
         if (c.RuntimeStack.Count > 0)
         {
             w.WritePropertyName("runtime_stack");
             WriteFrames(w, c.RuntimeStack, own);
         }
-        if (c.RootCause is { } rc)
-        {
-            w.WriteStartObject("root_cause");
-            w.WriteString("function", rc.Function);
-            w.WriteString("file", rc.File);
-            w.WriteNumber("line", rc.Line);
-            w.WriteEndObject();
-        }
-        else
-        {
-            w.WriteNull("root_cause");
-        }
+        WriteFrameRef(w, "root_cause", c.RootCause);
         w.WriteString("fingerprint", c.Fingerprint);
         WriteStrings(w, "frame_ids", c.FrameIds);
         WriteStrings(w, "preamble", c.Preamble);
@@ -153,6 +149,7 @@ public sealed class EventJsonWriter(FrameSemanticsOptions? semantics = null)
             w.WriteString("state", b.State);
             w.WriteString("top_function", b.TopFunction);
             w.WriteString("created_by", b.CreatedBy);
+            WriteFrameRef(w, "wait_site", b.WaitSite);
             if (b.MaxWaitMinutes > 0)
             {
                 w.WriteNumber("min_wait_minutes", b.MinWaitMinutes);
@@ -164,6 +161,7 @@ public sealed class EventJsonWriter(FrameSemanticsOptions? semantics = null)
             w.WriteEndArray();
             w.WritePropertyName("frames");
             WriteFrames(w, b.Representative.Frames, own);
+            WriteAncestors(w, b.Representative, own);
             w.WriteEndObject();
         }
         w.WriteEndArray();
@@ -176,6 +174,7 @@ public sealed class EventJsonWriter(FrameSemanticsOptions? semantics = null)
             if (f.WaitFunction is not null) w.WriteString("wait_function", f.WaitFunction);
             if (f.Address is not null) w.WriteString("address", f.Address);
             if (f.Caller is not null) w.WriteString("caller", f.Caller);
+            if (f.WaitSite is not null) WriteFrameRef(w, "wait_site", f.WaitSite);
             w.WriteNumber("goroutine_count", f.GoroutineCount);
             if (f.MaxWaitMinutes > 0) w.WriteNumber("max_wait_minutes", f.MaxWaitMinutes);
             w.WriteStartArray("sample_ids");
@@ -226,7 +225,33 @@ public sealed class EventJsonWriter(FrameSemanticsOptions? semantics = null)
             w.WriteNull("created_by");
         }
         if (g.CreatedByGoroutine is { } parent) w.WriteNumber("created_by_goroutine", parent);
+        WriteAncestors(w, g, own);
         w.WriteEndObject();
+    }
+
+    /// <summary>GODEBUG=tracebackancestors chains, nearest creator first; omitted when the runtime printed none.</summary>
+    private void WriteAncestors(Utf8JsonWriter w, Goroutine g, CodeOwnership own)
+    {
+        if (g.Ancestors.Count == 0) return;
+        w.WriteStartArray("ancestors");
+        foreach (var a in g.Ancestors)
+        {
+            w.WriteStartObject();
+            w.WriteNumber("id", a.Id);
+            w.WritePropertyName("frames");
+            WriteFrames(w, a.Frames, own);
+            if (a.CreatedBy is { } cb)
+            {
+                w.WritePropertyName("created_by");
+                WriteFrame(w, cb, own);
+            }
+            else
+            {
+                w.WriteNull("created_by");
+            }
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
     }
 
     private void WriteFrames(Utf8JsonWriter w, IReadOnlyList<StackFrame> frames, CodeOwnership own)
@@ -305,6 +330,7 @@ public sealed class EventJsonWriter(FrameSemanticsOptions? semantics = null)
                 w.WriteNumber("value", Math.Round(a.Value, 6));
                 w.WriteNumber("threshold", Math.Round(a.Threshold, 6));
                 w.WriteString("reason", a.Reason);
+                w.WriteNumber("confidence", Math.Round(a.Confidence, 3));
                 w.WriteEndObject();
             }
             w.WriteEndArray();
@@ -387,7 +413,21 @@ public sealed class EventJsonWriter(FrameSemanticsOptions? semantics = null)
         w.WriteEndArray();
     }
 
-    private static void WriteStrings(Utf8JsonWriter w, string name, IEnumerable<string> values)
+    private static void WriteFrameRef(Utf8JsonWriter w, string name, FrameRef? site)
+    {
+        if (site is null)
+        {
+            w.WriteNull(name);
+            return;
+        }
+        w.WriteStartObject(name);
+        w.WriteString("function", site.Function);
+        w.WriteString("file", site.File);
+        w.WriteNumber("line", site.Line);
+        w.WriteEndObject();
+    }
+
+        private static void WriteStrings(Utf8JsonWriter w, string name, IEnumerable<string> values)
     {
         w.WriteStartArray(name);
         foreach (string v in values) w.WriteStringValue(v);

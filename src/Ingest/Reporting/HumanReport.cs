@@ -140,10 +140,12 @@ public sealed class HumanReport(IAnsiConsole? console = null, FrameSemanticsOpti
     private void RenderCrash(CrashEvent c)
     {
         var own = new CodeOwnership(c.Modules, configured: true);
-        string rec = c.Recovered ? "[green]recovered by net/http[/]" : c.Recoverable ? "[yellow]recoverable panic[/]" : "[red]fatal, not recoverable[/]";
+        string rec = c.Kind == CrashKinds.LoggedStack ? "[blue]logged by the service, which went on[/]"
+            : c.Recovered ? "[green]recovered by net/http[/]" : c.Recoverable ? "[yellow]recoverable panic[/]" : "[red]fatal, not recoverable[/]";
         _console.Write(new Rule($"[bold red]CRASH[/] [bold]{E(c.Category)}[/]") { Justification = Justify.Left });
         _console.MarkupLine($"[grey]at {E(c.Stream)}:{c.Line}-{c.EndLine}[/]");
         _console.MarkupLine($"{E(c.Kind)}: [bold]{E(Shorten(c.Message, 500))}[/]  ({rec})");
+        if (c.LogMessage is not null) _console.MarkupLine($"logged as: {E(Shorten(c.LogMessage, 300))}");
         if (c.Panics.Count > 1)
         {
             _console.MarkupLine("chain (oldest first):");
@@ -160,7 +162,7 @@ public sealed class HumanReport(IAnsiConsole? console = null, FrameSemanticsOpti
             RenderFrames(g.Frames, own, c.RootCause);
             if (g.CreatedBy is { } cb) _console.MarkupLine($"    [grey]created by {E(cb.Function)} {E(cb.File)}:{cb.Line}[/]");
         }
-        RenderBuckets(c.Buckets, own, skipId: c.CrashingGoroutine?.Id);
+        RenderBuckets(c.Buckets, skipId: c.CrashingGoroutine?.Id);
         RenderFindings(c.Findings);
         if (c.Truncated) _console.MarkupLine("[yellow]truncated: the output was cut (mid-frame, or by a size cap)[/]");
         _console.WriteLine();
@@ -172,7 +174,7 @@ public sealed class HumanReport(IAnsiConsole? console = null, FrameSemanticsOpti
         _console.MarkupLine($"[grey]at {E(d.Stream)}:{d.Line}-{d.EndLine}[/]");
         _console.MarkupLine($"{d.GoroutineCount} goroutines in {d.Buckets.Count} buckets; states: {E(string.Join(", ", d.States.OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Key} {kv.Value}")))}");
         if (d.Repeats > 1) _console.MarkupLine($"[yellow]printed {d.Repeats} times in a row[/] (one event for the run)");
-        RenderBuckets(d.Buckets, new CodeOwnership(d.Modules, configured: true), skipId: null);
+        RenderBuckets(d.Buckets, skipId: null);
         RenderFindings(d.Findings);
         if (d.Truncated) _console.MarkupLine("[yellow]truncated: the output was cut (mid-frame, or by a size cap)[/]");
         _console.WriteLine();
@@ -200,7 +202,7 @@ public sealed class HumanReport(IAnsiConsole? console = null, FrameSemanticsOpti
         }
     }
 
-    private void RenderBuckets(IReadOnlyList<GoroutineBucket> buckets, CodeOwnership own, long? skipId)
+    private void RenderBuckets(IReadOnlyList<GoroutineBucket> buckets, long? skipId)
     {
         var shown = buckets.Where(b => !(b.Count == 1 && b.Ids[0] == skipId)).ToList();
         if (shown.Count == 0) return;
@@ -211,22 +213,12 @@ public sealed class HumanReport(IAnsiConsole? console = null, FrameSemanticsOpti
             table.AddRow(
                 new Markup($"[bold]{b.Count}[/]"),
                 new Text(state),
-                new Text(Where(b.Representative, own)),
+                new Text(WaitSite.Format(b.WaitSite)),
                 new Text(b.CreatedBy ?? "-"),
                 new Text(string.Join(",", b.Ids.Take(6)) + (b.Count > 6 ? ",…" : string.Empty)));
         }
         _console.Write(table);
         if (shown.Count > MaxBucketsShown) _console.MarkupLine($"[grey]... {shown.Count - MaxBucketsShown} more buckets (use --json for all)[/]");
-    }
-
-    /// <summary>Where a bucket waits, in the service's own terms when its stack reaches service code.</summary>
-    private static string Where(Goroutine g, CodeOwnership own)
-    {
-        foreach (var f in g.Frames)
-        {
-            if (own.IsInApp(f)) return $"{f.Function}:{f.Line}";
-        }
-        return BlockingAnalyzer.FirstNonRuntime(g);
     }
 
     private void RenderFindings(IReadOnlyList<BlockingFinding> findings)

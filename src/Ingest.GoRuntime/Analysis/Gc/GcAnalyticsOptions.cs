@@ -36,11 +36,24 @@ public sealed class GcAnalyticsOptions
     /// <summary>Thrash when the recent median interval is at most this fraction of the baseline's...</summary>
     public double ThrashIntervalRatio { get; set; } = 0.25;
 
-    /// <summary>...while the recent GC CPU fraction is at least this multiple of the baseline's...</summary>
+    /// <summary>
+    /// ...while the live heap stays at least this fraction of its goal (median of the recent cycles). GOGC=100
+    /// keeps it near half; this close, the pacer has no room left (GOMEMLIMIT reached, or a leak at the limit).
+    /// A burst of allocation shortens intervals too, but leaves the live heap where it was.
+    /// </summary>
+    public double ThrashHeapGoalFraction { get; set; } = 0.80;
+
+    /// <summary>
+    /// GC CPU raises the confidence of a thrash, never vetoes it (the per-cycle estimate misses assist time
+    /// charged to mutators): the recent GC CPU fraction at least this multiple of the baseline's...
+    /// </summary>
     public double ThrashCpuRatio { get; set; } = 2.0;
 
-    /// <summary>...and at least this absolute fraction of the instance's CPU.</summary>
+    /// <summary>...and at least this absolute fraction of the instance's CPU...</summary>
     public double ThrashMinCpuFraction { get; set; } = 0.20;
+
+    /// <summary>...or gctrace's cumulative GC CPU column (% since start) up by at least this many points over the baseline.</summary>
+    public int ThrashCumulativeCpuRise { get; set; } = 2;
 
     /// <summary>Heap growth: live heap this many times the smallest live heap of the window...</summary>
     public double HeapGrowthFactor { get; set; } = 2.0;
@@ -69,7 +82,9 @@ public sealed class GcAnalyticsOptions
         if (OvershootCycles < 1) errors.Add("GcAnalytics:OvershootCycles must be at least 1");
         if (ThrashWindowCycles < 2) errors.Add("GcAnalytics:ThrashWindowCycles must be at least 2");
         if (ThrashIntervalRatio is <= 0 or >= 1) errors.Add("GcAnalytics:ThrashIntervalRatio must be between 0 and 1");
+        if (ThrashHeapGoalFraction is <= 0 or > 1) errors.Add("GcAnalytics:ThrashHeapGoalFraction must be above 0 and at most 1");
         if (ThrashCpuRatio < 1) errors.Add("GcAnalytics:ThrashCpuRatio must be at least 1");
+        if (ThrashCumulativeCpuRise < 1) errors.Add("GcAnalytics:ThrashCumulativeCpuRise must be at least 1");
         if (HeapGrowthFactor <= 1) errors.Add("GcAnalytics:HeapGrowthFactor must be above 1");
         if (HeapGrowthWindowCycles < 2) errors.Add("GcAnalytics:HeapGrowthWindowCycles must be at least 2");
         if (ImpactWindowCycles < 10) errors.Add("GcAnalytics:ImpactWindowCycles must be at least 10");

@@ -9,8 +9,11 @@ public enum GcAnomalyKind
     HeapGrowth,
 }
 
-/// <summary>A detector's finding on one cycle, with the numbers that made it fire and why, in words.</summary>
-public sealed record GcAnomaly(GcAnomalyKind Kind, int Cycle, double Value, double Threshold, string Reason)
+/// <summary>
+/// A detector's finding on one cycle, with the numbers that made it fire and why, in words. Confidence (0..1)
+/// is below 1 when supporting evidence is missing (a thrash whose GC CPU did not rise).
+/// </summary>
+public sealed record GcAnomaly(GcAnomalyKind Kind, int Cycle, double Value, double Threshold, string Reason, double Confidence = 1)
 {
     public static string KindName(GcAnomalyKind kind) => kind switch
     {

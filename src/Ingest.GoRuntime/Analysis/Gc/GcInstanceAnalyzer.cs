@@ -19,8 +19,10 @@ public sealed class GcInstanceAnalyzer(GcAnalyticsOptions options, string servic
     // Live heaps of recent non-forced cycles (the growth window).
     private readonly Window<double> _live = new(options.HeapGrowthWindowCycles + RecentLiveCycles);
     // Thrash: the most recent cycles, and the baseline of cycles that left them without being part of a thrash.
-    private readonly Window<(double Interval, double Cpu, bool Flagged)> _recent = new(options.ThrashWindowCycles);
-    private readonly Window<(double Interval, double Cpu)> _calm = new(options.BaselineCycles);
+    private readonly Window<ThrashPoint> _recent = new(options.ThrashWindowCycles);
+    private readonly Window<ThrashPoint> _calm = new(options.BaselineCycles);
+
+    private readonly record struct ThrashPoint(double Interval, double Cpu, double LiveOfGoal, int CumulativeCpu, bool Flagged);
     private int _overshootRun;
 
     /// <summary>Goroutine count of the instance from its latest dump, used as a factor of later cycles.</summary>
@@ -67,27 +69,38 @@ public sealed class GcInstanceAnalyzer(GcAnalyticsOptions options, string servic
         }
     }
 
+    /// <summary>
+    /// Thrash is the collapse of GC intervals with the live heap pinned near its goal. GC CPU (the per-cycle
+    /// estimate, and the rise of gctrace's cumulative column) raises the confidence; it cannot veto, because the
+    /// per-cycle estimate stays low when the cycles are short and most of the cost is mutator assists.
+    /// Value is the collapse factor (baseline interval over recent interval).
+    /// </summary>
     private void Thrash(GcSample sample, List<GcAnomaly> anomalies)
     {
-        if (sample.IntervalSeconds is not { } interval || sample.CpuFraction is not { } cpu) return;
+        if (sample.IntervalSeconds is not { } interval || sample.CpuFraction is not { } cpu || sample.HeapGoalMb <= 0) return;
         // A cycle leaves the recent window into the calm baseline only if no thrash was reported while it was
         // recent, so a long thrash phase never becomes its own baseline.
-        if (_recent.Count == _recent.Capacity && !_recent.Oldest.Flagged) _calm.Add((_recent.Oldest.Interval, _recent.Oldest.Cpu));
-        _recent.Add((interval, cpu, false));
+        if (_recent.Count == _recent.Capacity && !_recent.Oldest.Flagged) _calm.Add(_recent.Oldest);
+        _recent.Add(new ThrashPoint(interval, cpu, sample.HeapLiveMb / sample.HeapGoalMb, sample.CumulativeCpuPercent, false));
         if (_recent.Count < _recent.Capacity || _calm.Count < _options.MinBaselineCycles) return;
         var intervals = _recent.Items().Select(r => r.Interval).ToList();
-        double recentCpu = _recent.Items().Average(r => r.Cpu);
         double recentInterval = Median(intervals);
         double baseInterval = Median(_calm.Items().Select(c => c.Interval).ToList());
+        double liveOfGoal = Median(_recent.Items().Select(r => r.LiveOfGoal).ToList());
+        if (recentInterval > _options.ThrashIntervalRatio * baseInterval || liveOfGoal < _options.ThrashHeapGoalFraction || recentInterval <= 0) return;
+
+        double recentCpu = _recent.Items().Average(r => r.Cpu);
         double baseCpu = Median(_calm.Items().Select(c => c.Cpu).ToList());
         double cpuThreshold = Math.Max(_options.ThrashCpuRatio * baseCpu, _options.ThrashMinCpuFraction);
-        if (recentInterval <= _options.ThrashIntervalRatio * baseInterval && recentCpu >= cpuThreshold)
-        {
-            _recent.MarkAll(static r => r with { Flagged = true });
-            anomalies.Add(new GcAnomaly(GcAnomalyKind.Thrash, sample.Num, recentCpu, cpuThreshold,
-                $"GC every {recentInterval * 1000:0.#} ms over the last {intervals.Count} cycles against {baseInterval * 1000:0.#} ms before, " +
-                $"while GC takes {recentCpu:P0} of the CPU against {baseCpu:P0} before (GOMEMLIMIT death-spiral shape)"));
-        }
+        int rise = sample.CumulativeCpuPercent - (int)Median(_calm.Items().Select(c => (double)c.CumulativeCpu).ToList());
+        bool cpuHigh = recentCpu >= cpuThreshold, cumulativeUp = rise >= _options.ThrashCumulativeCpuRise;
+        double confidence = 0.6 + (cpuHigh ? 0.2 : 0) + (cumulativeUp ? 0.2 : 0);
+        _recent.MarkAll(static r => r with { Flagged = true });
+        anomalies.Add(new GcAnomaly(GcAnomalyKind.Thrash, sample.Num, baseInterval / recentInterval, 1 / _options.ThrashIntervalRatio,
+            $"GC every {recentInterval * 1000:0.#} ms over the last {intervals.Count} cycles against {baseInterval * 1000:0.#} ms before, " +
+            $"with the live heap at {liveOfGoal:P0} of its goal (GOMEMLIMIT death-spiral shape); GC takes {recentCpu:P0} of the CPU per cycle " +
+            $"against {baseCpu:P0} before{(cpuHigh ? string.Empty : $" (under the {cpuThreshold:P0} floor)")}, cumulative GC CPU {(rise >= 0 ? "+" : string.Empty)}{rise} points",
+            confidence));
     }
 
     private void HeapGrowth(GcSample sample, List<GcAnomaly> anomalies)

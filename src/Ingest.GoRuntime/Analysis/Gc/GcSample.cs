@@ -24,6 +24,8 @@ public sealed record GcSample
     /// <summary>Heap at mark termination over the goal, minus one: 0.25 is 25% above the goal.</summary>
     public required double GoalOvershoot { get; init; }
     public required int Procs { get; init; }
+    /// <summary>gctrace's own % column: GC CPU since the process started.</summary>
+    public int CumulativeCpuPercent { get; init; }
     public required bool Forced { get; init; }
     /// <summary>Goroutines of the instance when a dump of it was last seen, if ever.</summary>
     public int? Goroutines { get; init; }
@@ -48,6 +50,7 @@ public sealed record GcSample
             HeapGoalMb = cycle.HeapGoalMb,
             GoalOvershoot = cycle.HeapGoalMb > 0 ? cycle.HeapEndMb / cycle.HeapGoalMb - 1 : 0,
             Procs = cycle.Procs,
+            CumulativeCpuPercent = cycle.CpuPercent,
             Forced = cycle.Forced || cycle.Periodic,
             Goroutines = goroutines,
         };

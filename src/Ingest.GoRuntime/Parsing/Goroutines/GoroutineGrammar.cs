@@ -178,11 +178,13 @@ public static class GoroutineGrammar
     public static bool IsStackUnavailable(ReadOnlySpan<byte> line) =>
         Ascii8.Trim(line).SequenceEqual("goroutine running on other thread; stack unavailable"u8);
 
-    /// <summary><c>[originating from goroutine 7]:</c> (GODEBUG=tracebackancestors).</summary>
-    public static bool IsAncestorHeader(ReadOnlySpan<byte> line)
+    /// <summary><c>[originating from goroutine 7]:</c> (GODEBUG=tracebackancestors): the creator's stack when it started the goroutine.</summary>
+    public static bool TryParseAncestorHeader(ReadOnlySpan<byte> line, out long id)
     {
         var s = Ascii8.Trim(line);
-        return s.StartsWith("[originating from goroutine "u8) && s.EndsWith("]:"u8);
+        id = 0;
+        const int Start = 28; // "[originating from goroutine ".Length
+        return s.StartsWith("[originating from goroutine "u8) && s.EndsWith("]:"u8) && Ascii8.TryParseLong(s[Start..^2], out id);
     }
 
     /// <summary>Register dump lines after a signal dump: <c>rax    0x0</c>, <c>r8     0x1</c>, <c>rip    0x45e1e1</c>.</summary>

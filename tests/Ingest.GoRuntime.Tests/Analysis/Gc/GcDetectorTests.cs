@@ -161,3 +161,61 @@ public sealed class GcDetectorTests
         Assert.Empty(anomalies);
     }
 }
+
+/// <summary>Thrash is intervals collapsing with the heap at its goal; GC CPU only adds confidence (issue 18).</summary>
+public sealed class GcThrashBelowCpuFloorTests
+{
+    private static List<GcAnomaly> Anomalies(string trace)
+    {
+        var analyzer = new GcInstanceAnalyzer(new GcAnalyticsOptions(), "checkout");
+        var anomalies = new List<GcAnomaly>();
+        foreach (string line in trace.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            Assert.True(GcTraceReader.TryReadCycle(Encoding.UTF8.GetBytes(line), out var cycle));
+            analyzer.Observe(cycle!, anomalies);
+        }
+        return anomalies;
+    }
+
+    private static List<GcAnomaly> Thrash(List<GcAnomaly> anomalies) => anomalies.Where(a => a.Kind == GcAnomalyKind.Thrash).ToList();
+
+    // As for the 40% thrash: from the phase's third cycle (a majority of the 5-cycle window) to two after it.
+    private static readonly int[] Expected = Enumerable.Range(SyntheticThrashTrace.PhaseFirst + 2, SyntheticThrashTrace.PhaseLast - SyntheticThrashTrace.PhaseFirst + 1).ToArray();
+
+    [Fact]
+    public void A_hundredfold_collapse_at_97_percent_of_the_goal_is_thrash_under_the_cpu_floor()
+    {
+        var all = Anomalies(SyntheticThrashTrace.Write());
+        // The live heap going from 20 to 97 MB is also heap growth (a leak at the limit looks like this); nothing else fires.
+        Assert.All(all, a => Assert.True(a.Kind == GcAnomalyKind.Thrash || a.Kind == GcAnomalyKind.HeapGrowth && a.Cycle >= SyntheticThrashTrace.PhaseFirst, a.ToString()));
+        Assert.DoesNotContain(all, a => a.Cycle == SyntheticThrashTrace.Forced);
+        var anomalies = Thrash(all);
+        Assert.Equal(Expected, anomalies.Select(a => a.Cycle));
+        // Per-cycle CPU (8%) is under the floor: never full confidence. The cumulative column adds it once it rose
+        // two points over the baseline's 1% (cycle 68 on).
+        Assert.Equal(Expected.Select(n => n < 68 ? 0.6 : 0.8), anomalies.Select(a => Math.Round(a.Confidence, 3)));
+        var first = anomalies[0];
+        Assert.Equal(4, first.Threshold, 9);
+        Assert.InRange(first.Value, 80, 125); // ~2 s against ~20 ms
+        Assert.Contains("live heap at 97 % of its goal", first.Reason, StringComparison.Ordinal);
+        Assert.Contains("(under the 20 % floor)", first.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Cpu_evidence_changes_the_confidence_not_the_verdict()
+    {
+        Assert.Equal(Expected.Select(_ => 0.6), Thrash(Anomalies(SyntheticThrashTrace.Write(cumulativeRises: false))).Select(a => Math.Round(a.Confidence, 3)));
+        var confident = Thrash(Anomalies(SyntheticThrashTrace.Write(thrashCpu: 0.40)));
+        Assert.Equal(Expected, confident.Select(a => a.Cycle));
+        Assert.Equal(Expected.Select(n => n < 68 ? 0.8 : 1.0), confident.Select(a => Math.Round(a.Confidence, 3)));
+    }
+
+    [Fact]
+    public void A_clean_baseline_with_a_forced_cycle_and_an_allocation_burst_stays_quiet()
+    {
+        // The burst shortens intervals tenfold, but the live heap stays at half its goal.
+        Assert.Empty(Anomalies(SyntheticThrashTrace.Write(burst: true)));
+        var clean = SyntheticThrashTrace.Write().Split('\n').Take(SyntheticThrashTrace.PhaseFirst - 1);
+        Assert.Empty(Anomalies(string.Join('\n', clean)));
+    }
+}

@@ -99,9 +99,32 @@ public sealed class MessageDecoder(MessageFormat format, JsonFieldMapping? mappi
             };
             DateTimeOffset? ts = null;
             if (Find(root, _mapping.Timestamp) is { } t && DateTimeOffset.TryParse(t, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed)) ts = parsed;
+            if (Find(root, _mapping.Stack) is { } stack && stack.Contains("\n\t", StringComparison.Ordinal))
+            {
+                into.Add(new DecodedLine(LoggedRecordLine(Find(root, _mapping.StackMessage) ?? message, Find(root, _mapping.Error), stack), meta, ts));
+                return null;
+            }
             SplitLines(Encoding.UTF8.GetBytes(message), meta, ts, into);
             return null;
         }
+    }
+
+    /// <summary>
+    /// One line in zap's own shape (<c>msg</c>, <c>error</c>, <c>stacktrace</c>) for a stack lifted into the envelope,
+    /// so the scanner reads it like a record the service wrote: a logged_stack event, not a message cut into lines.
+    /// </summary>
+    private static byte[] LoggedRecordLine(string message, string? error, string stack)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(stack.Length + message.Length + 64);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("msg", message);
+            if (error is not null) w.WriteString("error", error);
+            w.WriteString("stacktrace", stack);
+            w.WriteEndObject();
+        }
+        return buffer.WrittenSpan.ToArray();
     }
 
     /// <summary>Splits text on '\n' without copying; one trailing newline (shippers add it) is not an extra line.</summary>

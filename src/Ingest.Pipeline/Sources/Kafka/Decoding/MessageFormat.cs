@@ -31,6 +31,15 @@ public sealed class JsonFieldMapping
     /// <summary>A hybrid logical clock stamp the service wrote ("&lt;unix-nanos&gt;,&lt;logical&gt;").</summary>
     public List<string> Hlc { get; set; } = ["hlc"];
     public List<string> CiPipelineId { get; set; } = ["cicd.pipeline.run.id", "ci.pipeline.id", "ci_pipeline_id"];
+    /// <summary>
+    /// A Go stack the shipper lifted out of the service's record into the envelope (Filebeat's ECS
+    /// <c>error.stack_trace</c>, Fluent Bit/Vector merging zap's or logrus's JSON): zap, logrus, ECS names.
+    /// </summary>
+    public List<string> Stack { get; set; } = ["stacktrace", "stack", "error.stack_trace", "stack_trace"];
+    /// <summary>The error text beside such a stack; ECS's nested <c>error.message</c> first (an <c>error</c> object is not text).</summary>
+    public List<string> Error { get; set; } = ["error.message", "error", "err", "panic"];
+    /// <summary>The record's own message beside such a stack, before the shipper's whole-line fields.</summary>
+    public List<string> StackMessage { get; set; } = ["msg", "message", "log"];
 }
 
 /// <summary>The lines of one message, or why it could not be decoded.</summary>

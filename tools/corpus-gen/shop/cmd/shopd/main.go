@@ -159,6 +159,18 @@ func main() {
 		convoy(a, *n)
 	case "gcload":
 		gcload()
+	case "rwconvoy":
+		rwconvoy()
+		logger.Info("ready")
+		select {}
+	case "rwconvoy-panic":
+		rwconvoy()
+		a.request(func() {
+			o, _ := a.h.GetOrder(ctx, &api.Request{Path: "/orders/44"})
+			a.svc.SettlePayment(o, "refunded")
+		})
+	case "ancestors":
+		ancestors(a)
 	default:
 		fmt.Fprintf(os.Stderr, "unknown scenario %q\n", *scenario)
 		os.Exit(2)
@@ -436,4 +448,40 @@ func gcload() {
 	}
 	runtime.GC()
 	logger.Info("gc load done", "live_chunks", len(live))
+}
+
+// rwconvoy parks 12 readers of a catalog behind its reloading writer, and
+// 5 compacting writers of a ledger behind its 2 slow readers.
+func rwconvoy() {
+	cat := store.NewCatalog("eu")
+	go cat.Reload(time.Hour)
+	time.Sleep(20 * time.Millisecond)
+	for i := 0; i < 12; i++ {
+		go cat.Price("AB-123")
+	}
+	led := store.NewLedger(7)
+	for i := 0; i < 2; i++ {
+		go led.Sum(time.Hour)
+	}
+	time.Sleep(20 * time.Millisecond)
+	for i := 0; i < 5; i++ {
+		go led.Compact()
+	}
+	time.Sleep(100 * time.Millisecond)
+}
+
+// ancestors crashes two goroutine generations below main, with a sibling
+// pool worker parked, for GODEBUG=tracebackancestors.
+func ancestors(a *app) {
+	done := make(chan struct{})
+	go func() { // the request acceptor
+		service.NewPool(1)
+		go func() { // the request handler
+			time.Sleep(20 * time.Millisecond)
+			a.h.GetOrder(context.Background(), &api.Request{Path: "/orders/404"})
+			close(done)
+		}()
+		<-done
+	}()
+	<-done
 }
