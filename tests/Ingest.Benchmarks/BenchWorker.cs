@@ -1,4 +1,7 @@
 using Confluent.Kafka;
+using Ingest.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Ingest.GoRuntime.Analysis;
 using Ingest.Pipeline.Assembly;
 using Ingest.Pipeline.Delivery;
@@ -8,27 +11,33 @@ using Ingest.Pipeline.Sources.Kafka;
 
 namespace Ingest.Benchmarks;
 
-/// <summary>The worker as `ingest serve` wires it (source thread, sink host, SQLite in a temp folder), for benchmarks.</summary>
+/// <summary>
+/// The worker as `ingest serve` wires it (the same composition root: stage chain, dead letters, the embedded
+/// store in a temp folder), its source on a thread and its sink host on a task, for benchmarks.
+/// </summary>
 public sealed class BenchWorker : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("ingest-bench-").FullName;
     private readonly CancellationTokenSource _stop = new();
     private readonly CancellationTokenSource _stopSink = new();
-    private readonly PipelineMetrics _metrics = new();
+    private readonly ServiceProvider _services;
     private readonly Task _sinkTask;
     private readonly Thread _thread;
 
     public BenchWorker(string bootstrap, string group, string topic)
     {
-        Store = new SqliteEventStore(Path.Combine(_dir, "events.db"));
-        var tracker = new OffsetTracker();
-        Sink = new BatchingSinkHost(Store, new SinkHostOptions(), b =>
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
-            foreach (var e in b) tracker.Acked(e);
-        });
+            ["Kafka:BootstrapServers"] = bootstrap,
+            ["Kafka:GroupId"] = group,
+            ["Kafka:Topics:0:Name"] = topic,
+            ["Serve:DataDirectory"] = _dir,
+        }).Build();
+        _services = new ServiceCollection().AddIngestPipeline(configuration).BuildServiceProvider();
+        Store = (SqliteEventStore)_services.GetRequiredService<IEventSink>();
+        Sink = _services.GetRequiredService<BatchingSinkHost>();
+        Source = _services.GetRequiredService<KafkaLogSource>();
         _sinkTask = Task.Run(() => Sink.RunAsync(_stopSink.Token));
-        Source = new KafkaLogSource(new KafkaSourceOptions { BootstrapServers = bootstrap, GroupId = group, Topics = [new TopicOptions { Name = topic }] },
-            new AnalyzerOptions(), new AssemblerOptions(), Sink, tracker, _metrics, Store);
         _thread = new Thread(() => Source.Run(_stop.Token)) { Name = "kafka-consume" };
     }
 
@@ -72,8 +81,7 @@ public sealed class BenchWorker : IDisposable
 
     public void Dispose()
     {
-        Store.Dispose();
-        _metrics.Dispose();
+        _services.Dispose();
         _stop.Dispose();
         _stopSink.Dispose();
         try

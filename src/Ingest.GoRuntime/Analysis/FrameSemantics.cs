@@ -48,18 +48,25 @@ public sealed class FrameSemantics(FrameSemanticsOptions options)
         // Innermost package element wins ("shop/internal/service/store" is dao).
         for (int i = elements.Length - 1; i >= 0; i--)
         {
+            // The best match wins, not the first: an exact token over a prefix, a longer prefix over a shorter,
+            // then the layer name. Configuration binding orders a table's keys by name, so the outcome must not
+            // depend on the order the table lists its layers in.
             string e = elements[i];
+            string? best = null;
+            int bestScore = 0;
             foreach (var (layer, tokens) in options.Layers)
             {
                 foreach (string t in tokens)
                 {
-                    if (e.Equals(t, StringComparison.OrdinalIgnoreCase) ||
-                        (t.Length >= 4 && e.StartsWith(t, StringComparison.OrdinalIgnoreCase)))
+                    int score = e.Equals(t, StringComparison.OrdinalIgnoreCase) ? 1000 + t.Length
+                        : t.Length >= 4 && e.StartsWith(t, StringComparison.OrdinalIgnoreCase) ? t.Length : 0;
+                    if (score > bestScore || (score == bestScore && score > 0 && string.CompareOrdinal(layer, best) < 0))
                     {
-                        return layer;
+                        (best, bestScore) = (layer, score);
                     }
                 }
             }
+            if (best is not null) return best;
         }
         string shortName = GoNames.ShortName(function);
         if (shortName.Contains("Handler", StringComparison.Ordinal) || shortName.Contains("ServeHTTP", StringComparison.Ordinal)) return "app";
@@ -75,13 +82,20 @@ public sealed class FrameSemantics(FrameSemanticsOptions options)
         {
             string p = parts[i].TrimStart('(', '*').TrimEnd(')');
             if (p.Length == 0 || IsClosureSuffix(p)) continue;
+            // The longest prefix wins (then the intent's name), whatever order the table lists them in.
+            string? best = null;
+            int bestLength = 0;
             foreach (var (intent, prefixes) in options.Intents)
             {
                 foreach (string pre in prefixes)
                 {
-                    if (p.StartsWith(pre, StringComparison.Ordinal)) return intent;
+                    if (p.StartsWith(pre, StringComparison.Ordinal) && (pre.Length > bestLength || (pre.Length == bestLength && string.CompareOrdinal(intent, best) < 0)))
+                    {
+                        (best, bestLength) = (intent, pre.Length);
+                    }
                 }
             }
+            if (best is not null) return best;
             break;
         }
         return Unknown;

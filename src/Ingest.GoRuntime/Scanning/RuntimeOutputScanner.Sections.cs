@@ -581,6 +581,4 @@ public sealed partial class RuntimeOutputScanner
             foreach (var leak in _leaks.AddSnapshot(_stream, e.Line, buckets)) Emit(leak);
         }
     }
-
-    internal static string Hex(ulong v) => "0x" + v.ToString("x", CultureInfo.InvariantCulture);
 }

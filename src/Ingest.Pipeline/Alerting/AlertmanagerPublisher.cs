@@ -12,7 +12,7 @@ public sealed class AlertingOptions
     public const string SectionName = "Alerting";
 
     /// <summary>Alertmanager base URL (http://alertmanager:9093). Empty: alerts are stored, not pushed.</summary>
-    public string? AlertmanagerUrl { get; set; }
+    public string? AlertmanagerUrl { get; set; } = string.Empty;
 
     /// <summary>Firing alerts are re-sent this often (keep it well below Alertmanager's resolve_timeout).</summary>
     public TimeSpan ResendInterval { get; set; } = TimeSpan.FromMinutes(1);
@@ -24,7 +24,7 @@ public sealed class AlertingOptions
     public Dictionary<string, string> Severity { get; set; } = new() { ["gc_thrash"] = "critical" };
 
     /// <summary>Base of the generatorURL (this worker's API as users reach it).</summary>
-    public string? ExternalUrl { get; set; }
+    public string? ExternalUrl { get; set; } = string.Empty;
 
     public List<string> Validate()
     {

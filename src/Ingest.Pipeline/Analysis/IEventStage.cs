@@ -15,3 +15,15 @@ public interface IEventStage
     /// <summary>Periodic work (from the source's housekeeping); events passed to <c>emit</c> are untracked.</summary>
     void Tick(DateTimeOffset now, Action<IndexedEvent> emit);
 }
+
+/// <summary>No stage: events go straight to the sink (tests and benchmarks that measure assembly and storage alone).</summary>
+public sealed class NoStage : IEventStage
+{
+    public static readonly NoStage Instance = new();
+
+    public void Process(IndexedEvent e, Action<IndexedEvent> next) => next(e);
+
+    public void Tick(DateTimeOffset now, Action<IndexedEvent> emit)
+    {
+    }
+}

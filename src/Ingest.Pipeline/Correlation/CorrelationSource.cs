@@ -75,16 +75,12 @@ public sealed class CorrelationSource
 
     public void Run(CancellationToken cancellationToken)
     {
-        var config = new ConsumerConfig
+        var config = KafkaClients.Consumer(_kafka, _kafka.GroupId + "-correlation", c =>
         {
-            BootstrapServers = _kafka.BootstrapServers,
-            GroupId = _kafka.GroupId + "-correlation",
-            EnableAutoCommit = false,
-            AutoOffsetReset = AutoOffsetReset.Earliest,
+            c.EnableAutoCommit = false;
             // Partition i of the detections topic and partition i of the spans topic go to the same worker.
-            PartitionAssignmentStrategy = PartitionAssignmentStrategy.Range,
-        };
-        foreach (var (key, value) in _kafka.Client) config.Set(key, value);
+            c.PartitionAssignmentStrategy = PartitionAssignmentStrategy.Range;
+        });
         using var consumer = new ConsumerBuilder<byte[], byte[]>(config)
             .SetErrorHandler((_, e) => _logger.Log(e.IsFatal ? LogLevel.Error : LogLevel.Warning, "correlation kafka: {Reason}", e.Reason))
             .SetPartitionsAssignedHandler((c, partitions) => OnAssigned(c, partitions))

@@ -30,15 +30,12 @@ public sealed class DetectionPublisher : IEventStage, IDisposable
         _logger = logger ?? NullLogger.Instance;
         _producer = new Lazy<IProducer<string, byte[]>>(() =>
         {
-            var config = new ProducerConfig
+            var config = KafkaClients.Producer(kafka, c =>
             {
-                BootstrapServers = kafka.BootstrapServers,
-                EnableIdempotence = true,
-                LingerMs = 5,
+                c.LingerMs = 5;
                 // The Java clients' and franz-go's partitioner: the same key lands where the Collector put its spans.
-                Partitioner = Partitioner.Murmur2Random,
-            };
-            foreach (var (key, value) in kafka.Client) config.Set(key, value);
+                c.Partitioner = Partitioner.Murmur2Random;
+            });
             return new ProducerBuilder<string, byte[]>(config).Build();
         });
     }

@@ -10,9 +10,10 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Ingest.Pipeline.Delivery;
 
 /// <summary>
-/// Documents the store refused for good go to the dead-letter topic, with the reason and origin in headers;
-/// their offsets are released only once the dead letter is delivered (an undelivered one holds its offset,
-/// so the event is re-read after a restart rather than lost).
+/// The one dead-letter path: messages that cannot be decoded and documents the store refused for good go to
+/// the dead-letter topic, with the reason and origin in headers; their offsets are released only once the
+/// dead letter is delivered (an undelivered one holds its offset, so it is re-read after a restart rather than
+/// lost).
 /// </summary>
 public sealed class DeadLetterProducer : IDisposable
 {
@@ -28,11 +29,29 @@ public sealed class DeadLetterProducer : IDisposable
         _tracker = tracker;
         _metrics = metrics;
         _logger = logger ?? NullLogger.Instance;
-        _producer = new Lazy<IProducer<byte[], byte[]>>(() =>
+        _producer = new Lazy<IProducer<byte[], byte[]>>(() => new ProducerBuilder<byte[], byte[]>(KafkaClients.Producer(_options)).Build());
+    }
+
+    /// <summary>A consumed message that could not be decoded, as it arrived.</summary>
+    public void Send(ConsumeResult<byte[], byte[]> r, string reason)
+    {
+        _metrics.DeadLetter();
+        var headers = new Headers
         {
-            var config = new ProducerConfig { BootstrapServers = _options.BootstrapServers, EnableIdempotence = true, MessageMaxBytes = 32 * 1024 * 1024 };
-            foreach (var (key, value) in _options.Client) config.Set(key, value);
-            return new ProducerBuilder<byte[], byte[]>(config).Build();
+            { "ingest.error", Encoding.UTF8.GetBytes(reason.Length > 1000 ? reason[..1000] : reason) },
+            { "ingest.source.topic", Encoding.UTF8.GetBytes(r.Topic) },
+            { "ingest.source.partition", Encoding.UTF8.GetBytes(r.Partition.Value.ToString(CultureInfo.InvariantCulture)) },
+            { "ingest.source.offset", Encoding.UTF8.GetBytes(r.Offset.Value.ToString(CultureInfo.InvariantCulture)) },
+        };
+        string topic = r.Topic;
+        int partition = r.Partition.Value;
+        long offset = r.Offset.Value;
+        _tracker.InFlight(topic, partition, offset);
+        _producer.Value.Produce(_options.DeadLetterTopic, new Message<byte[], byte[]> { Key = r.Message.Key, Value = r.Message.Value, Headers = headers }, report =>
+        {
+            // Delivered: the offset may pass this message. Not delivered: it stays held, nothing is skipped.
+            if (report.Error.IsError) _logger.LogError("dead letter for {Topic}/{Partition}@{Offset} not delivered: {Reason}", topic, partition, offset, report.Error.Reason);
+            else _tracker.Acked(topic, partition, offset);
         });
     }
 

@@ -88,8 +88,6 @@ public sealed class BatchingSinkHost
         _queue.Writer.TryWrite(e); // unbounded: always succeeds; the source bounds it by pausing
     }
 
-    public void Complete() => _queue.Writer.TryComplete();
-
     /// <summary>Waits until everything enqueued so far is stored, or the deadline passes.</summary>
     public async Task<bool> WaitDrainedAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
     {

@@ -4,7 +4,7 @@ using Ingest.Pipeline.Sinks;
 using Ingest.Pipeline.Sinks.Elasticsearch;
 using Ingest.Pipeline.Sinks.Sqlite;
 using Ingest.Reporting;
-using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Ingest.Commands;
 
@@ -33,59 +33,37 @@ public static class PostmortemCommand
             stderr.WriteLine("ingest postmortem: --lang must be en or zh");
             return AnalyzeCommand.ExitBadInput;
         }
-        string? path = configPath ?? (File.Exists("config/appsettings.json") ? "config/appsettings.json" : null);
-        if (configPath is not null && !File.Exists(configPath))
+        if (IngestConfiguration.SettingsFile(configPath) is not { } path)
         {
             stderr.WriteLine($"ingest postmortem: configuration file {configPath} not found");
             return AnalyzeCommand.ExitBadInput;
         }
-        var configuration = IngestConfiguration.Build(path);
-        var sink = new SinkHostOptions();
-        configuration.GetSection(SinkHostOptions.SectionName).Bind(sink);
-        var serve = new ServeOptions();
-        configuration.GetSection(ServeOptions.SectionName).Bind(serve);
-        var postmortem = new PostmortemOptions();
-        configuration.GetSection(PostmortemOptions.SectionName).Bind(postmortem);
-
-        SqliteEventStore? embedded = null;
-        IEventQueries store;
-        if (string.Equals(sink.Kind, "elasticsearch", StringComparison.OrdinalIgnoreCase))
+        var configuration = IngestConfiguration.Build(path.Length > 0 ? path : null);
+        var errors = IngestComposition.Validate(configuration);
+        if (errors.Count > 0)
         {
-            var es = new ElasticsearchOptions();
-            configuration.GetSection(ElasticsearchOptions.SectionName).Bind(es);
-            var errors = es.Validate();
-            if (errors.Count > 0)
-            {
-                stderr.WriteLine("ingest postmortem: invalid configuration: " + string.Join("; ", errors));
-                return AnalyzeCommand.ExitBadInput;
-            }
-            store = new ElasticsearchQueries(ElasticsearchEventSink.CreateClient(es), es);
+            stderr.WriteLine("ingest postmortem: invalid configuration: " + string.Join("; ", errors));
+            return AnalyzeCommand.ExitBadInput;
         }
-        else
+        using var services = new ServiceCollection().AddIngestOptions(configuration).AddIngestStore(configuration).BuildServiceProvider();
+        var sink = services.GetRequiredService<SinkHostOptions>();
+        string db = EventStore.EmbeddedPath(services.GetRequiredService<ServeOptions>());
+        if (!string.Equals(sink.Kind, "elasticsearch", StringComparison.OrdinalIgnoreCase) && !File.Exists(db))
         {
-            string db = Path.Combine(Path.GetFullPath(serve.DataDirectory), "events.db");
-            if (!File.Exists(db))
-            {
-                stderr.WriteLine($"ingest postmortem: no embedded store at {db} (run `ingest serve` first, or set Serve:DataDirectory)");
-                return AnalyzeCommand.ExitBadInput;
-            }
-            store = embedded = new SqliteEventStore(db);
+            // Opening would create an empty store.
+            stderr.WriteLine($"ingest postmortem: no embedded store at {db} (run `ingest serve` first, or set Serve:DataDirectory)");
+            return AnalyzeCommand.ExitBadInput;
         }
-        try
+        var store = services.GetRequiredService<IEventQueries>();
+        var postmortem = services.GetRequiredService<PostmortemOptions>();
+        string? draft = new PostmortemWriter(store, postmortem).WriteAsync(incidentId, lang, CancellationToken.None).GetAwaiter().GetResult();
+        if (draft is null)
         {
-            string? draft = new PostmortemWriter(store, postmortem).WriteAsync(incidentId, lang, CancellationToken.None).GetAwaiter().GetResult();
-            if (draft is null)
-            {
-                stderr.WriteLine($"ingest postmortem: no incident {incidentId}");
-                return AnalyzeCommand.ExitBadInput;
-            }
-            if (outPath is null) stdout.Write(draft);
-            else File.WriteAllText(outPath, draft);
-            return AnalyzeCommand.ExitOk;
+            stderr.WriteLine($"ingest postmortem: no incident {incidentId}");
+            return AnalyzeCommand.ExitBadInput;
         }
-        finally
-        {
-            embedded?.Dispose();
-        }
+        if (outPath is null) stdout.Write(draft);
+        else File.WriteAllText(outPath, draft);
+        return AnalyzeCommand.ExitOk;
     }
 }

@@ -37,13 +37,12 @@ public static class ReplayCommand
         NativeKafka.Ensure();
         string? error = null;
         long sent = 0;
-        using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig
+        var config = KafkaClients.Producer(new KafkaSourceOptions { BootstrapServers = bootstrap }, c =>
         {
-            BootstrapServers = bootstrap,
-            EnableIdempotence = true,
-            LingerMs = 20,
-            MessageTimeoutMs = 30_000,
-        }).SetErrorHandler((_, e) => error ??= e.Reason).Build();
+            c.LingerMs = 20;
+            c.MessageTimeoutMs = 30_000;
+        });
+        using var producer = new ProducerBuilder<string, byte[]>(config).SetErrorHandler((_, e) => error ??= e.Reason).Build();
 
         void ProduceFile(string file, Action<long> progress)
         {

@@ -9,6 +9,20 @@ namespace Ingest.Hosting;
 /// </summary>
 public static class IngestConfiguration
 {
+    /// <summary>
+    /// The settings file to read: the one given (null when it does not exist), else config/appsettings.json in
+    /// the working directory, else the one shipped beside the executable; empty when there is none at all.
+    /// </summary>
+    public static string? SettingsFile(string? given)
+    {
+        if (given is not null) return File.Exists(given) ? Path.GetFullPath(given) : null;
+        foreach (string candidate in new[] { Path.Combine(Directory.GetCurrentDirectory(), "config", "appsettings.json"), Path.Combine(AppContext.BaseDirectory, "config", "appsettings.json") })
+        {
+            if (File.Exists(candidate)) return candidate;
+        }
+        return string.Empty;
+    }
+
     public static IConfiguration Build(string? jsonFile)
     {
         var builder = new ConfigurationBuilder();
@@ -21,13 +35,19 @@ public static class IngestConfiguration
     public static AnalyzerOptions BindAnalysis(IConfiguration config, out List<string> errors)
     {
         var options = new AnalyzerOptions();
+        BindAnalysis(config, options);
+        errors = Validate(options);
+        return options;
+    }
+
+    /// <summary>The Analysis section onto <paramref name="options"/>: configured token tables replace the defaults.</summary>
+    public static void BindAnalysis(IConfiguration config, AnalyzerOptions options)
+    {
         var section = config.GetSection(AnalyzerOptions.SectionName);
         // Lists and dictionaries bind by appending to defaults; replace them when configured.
         if (section.GetSection("Semantics:Layers").Exists()) options.Semantics.Layers.Clear();
         if (section.GetSection("Semantics:Intents").Exists()) options.Semantics.Intents.Clear();
         section.Bind(options);
-        errors = Validate(options);
-        return options;
     }
 
     public static List<string> Validate(AnalyzerOptions o)

@@ -14,7 +14,7 @@ public sealed class TelemetryOptions
     public const string SectionName = "Telemetry";
 
     /// <summary>OTLP endpoint (http://otel-collector:4317). Empty: no export, unless OTEL_EXPORTER_OTLP_ENDPOINT is set.</summary>
-    public string? OtlpEndpoint { get; set; }
+    public string? OtlpEndpoint { get; set; } = string.Empty;
 
     /// <summary>The service.name resource attribute of the worker itself.</summary>
     public string ServiceName { get; set; } = "ingest";

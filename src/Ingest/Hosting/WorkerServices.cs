@@ -37,23 +37,12 @@ public sealed class KafkaSourceService : ThreadService
     private readonly ILogger<KafkaSourceService> _logger;
     private readonly IHostApplicationLifetime _lifetime;
 
-    public KafkaSourceService(
-        KafkaSourceOptions kafka,
-        AnalyzerOptions analysis,
-        AssemblerOptions assembly,
-        BatchingSinkHost sink,
-        OffsetTracker tracker,
-        PipelineMetrics metrics,
-        IResumeWatermarks watermarks,
-        IEventStage stage,
-        ILogger<KafkaSourceService> logger,
-        ILoggerFactory loggers,
-        IHostApplicationLifetime lifetime)
+    public KafkaSourceService(KafkaLogSource source, BatchingSinkHost sink, PipelineMetrics metrics, ILogger<KafkaSourceService> logger, IHostApplicationLifetime lifetime)
         : base("kafka-source", TimeSpan.FromSeconds(30))
     {
         _logger = logger;
         _lifetime = lifetime;
-        _source = new KafkaLogSource(kafka, analysis, assembly, sink, tracker, metrics, watermarks, loggers.CreateLogger<KafkaLogSource>(), stage: stage);
+        _source = source;
         metrics.ObserveGauges(() => _source.OpenStreams, () => sink.Pending, () => _source.Paused ? 1 : 0, () => _source.OpenBytes);
     }
 
@@ -67,11 +56,6 @@ public sealed class KafkaSourceService : ThreadService
         _lifetime.StopApplication();
     }
 
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing) _source.Dispose();
-        base.Dispose(disposing);
-    }
 }
 
 /// <summary>Pushes alert changes to Alertmanager (registered only when Alerting:AlertmanagerUrl is set).</summary>

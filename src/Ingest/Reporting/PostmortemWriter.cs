@@ -10,16 +10,16 @@ public sealed class PostmortemOptions
     public const string SectionName = "Postmortem";
 
     /// <summary>Repository web URL (https://github.com/acme/shop): code references link to it at the revision.</summary>
-    public string? RepositoryUrl { get; set; }
+    public string? RepositoryUrl { get; set; } = string.Empty;
 
     /// <summary>Revision to link when the events do not say (a branch or a commit SHA).</summary>
-    public string? Revision { get; set; }
+    public string? Revision { get; set; } = string.Empty;
 
     /// <summary>Prefix of paths in stack traces to strip before linking (/home/dev/src/shop/).</summary>
-    public string? SourceRoot { get; set; }
+    public string? SourceRoot { get; set; } = string.Empty;
 
     /// <summary>Where the API can be reached, for evidence links in the draft.</summary>
-    public string? ApiBaseUrl { get; set; }
+    public string? ApiBaseUrl { get; set; } = string.Empty;
 }
 
 /// <summary>

@@ -160,3 +160,23 @@ public sealed class CrashAnalysisTests
             """;
     }
 }
+
+public sealed class FrameSemanticsOrderTests
+{
+    [Theory]
+    [InlineData("example.com/shop/internal/servicestore.(*S).GetPrice")]
+    [InlineData("example.com/shop/internal/store.(*Store).PriceOf")]
+    [InlineData("example.com/shop/api/httpcache.Handler")]
+    [InlineData("example.com/shop/app.Run")]
+    [InlineData("example.com/shop/internal/repository.(*R).SelectSettings")]
+    public void Labels_do_not_depend_on_the_order_of_the_tables(string function)
+    {
+        var defaults = new Ingest.GoRuntime.Analysis.FrameSemanticsOptions();
+        var reversed = new Ingest.GoRuntime.Analysis.FrameSemanticsOptions
+        {
+            Layers = new(defaults.Layers.Reverse(), StringComparer.OrdinalIgnoreCase),
+            Intents = new(defaults.Intents.Reverse(), StringComparer.OrdinalIgnoreCase),
+        };
+        Assert.Equal(new Ingest.GoRuntime.Analysis.FrameSemantics(defaults).Classify(function), new Ingest.GoRuntime.Analysis.FrameSemantics(reversed).Classify(function));
+    }
+}

@@ -1,4 +1,7 @@
 using Confluent.Kafka;
+using Ingest.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Ingest.GoRuntime.Analysis;
 using Ingest.Pipeline.Analysis;
 using Ingest.Pipeline.Assembly;
@@ -13,7 +16,7 @@ namespace Ingest.Pipeline.Tests.Support;
 
 /// <summary>
 /// A real Kafka-protocol cluster (librdkafka's mock, TCP on loopback), a real SQLite store in a temp folder,
-/// and workers built from the same components `ingest serve` uses.
+/// and workers built by the composition root `ingest serve` uses (<see cref="IngestComposition"/>).
 /// </summary>
 public sealed class PipelineHarness : IDisposable
 {
@@ -97,19 +100,26 @@ public sealed class PipelineHarness : IDisposable
         private readonly Thread _thread;
         private readonly Task _sinkTask;
         private Exception? _error;
+        private readonly ServiceProvider _services;
 
         internal Worker(KafkaSourceOptions options, IEventSink sink, SinkHostOptions sinkOptions, IResumeWatermarks watermarks, IEventStage? stage,
             Func<OffsetTracker, IEventStage>? stageFactory)
         {
-            Tracker = new OffsetTracker();
-            stage ??= stageFactory?.Invoke(Tracker);
-            Metrics = new PipelineMetrics();
-            DeadLetters = new DeadLetterProducer(options, Tracker, Metrics);
-            Sink = new BatchingSinkHost(sink, sinkOptions, batch =>
+            // The composition root `ingest serve` uses, with the test's settings and store put in its place.
+            var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
             {
-                foreach (var e in batch) Tracker.Acked(e);
-            }, onRejected: DeadLetters.Send);
-            Source = new KafkaLogSource(options, new AnalyzerOptions(), new AssemblerOptions { IdleFlush = TimeSpan.FromSeconds(2) }, Sink, Tracker, Metrics, watermarks, stage: stage);
+                ["Correlation:Enabled"] = "false",
+            }).Build();
+            var services = new ServiceCollection().AddIngestPipeline(configuration);
+            services.AddSingleton(options).AddSingleton(sinkOptions).AddSingleton(new AssemblerOptions { IdleFlush = TimeSpan.FromSeconds(2) });
+            services.AddSingleton(sink).AddSingleton(watermarks);
+            services.AddSingleton(sp => stage ?? stageFactory?.Invoke(sp.GetRequiredService<OffsetTracker>()) ?? NoStage.Instance);
+            _services = services.BuildServiceProvider();
+            Tracker = _services.GetRequiredService<OffsetTracker>();
+            Metrics = _services.GetRequiredService<PipelineMetrics>();
+            DeadLetters = _services.GetRequiredService<DeadLetterProducer>();
+            Sink = _services.GetRequiredService<BatchingSinkHost>();
+            Source = _services.GetRequiredService<KafkaLogSource>();
             _sinkTask = Task.Run(() => Sink.RunAsync(_sinkStop.Token));
             _thread = new Thread(() =>
             {
@@ -164,8 +174,7 @@ public sealed class PipelineHarness : IDisposable
             {
                 // cancelled
             }
-            Metrics.Dispose();
-            DeadLetters.Dispose();
+            _services.Dispose();
             _stop.Dispose();
             _sinkStop.Dispose();
         }

@@ -37,7 +37,7 @@ public sealed class KafkaLogSource : IDisposable
     private readonly Dictionary<string, MessageDecoder> _decoders;
     private readonly List<DecodedLine> _lines = [];
     private IConsumer<byte[], byte[]>? _consumer;
-    private IProducer<byte[], byte[]>? _deadLetters;
+    private readonly DeadLetterProducer _deadLetters;
     private volatile bool _abort;
     private volatile bool _paused;
     private long _lastStore;
@@ -49,6 +49,7 @@ public sealed class KafkaLogSource : IDisposable
         BatchingSinkHost sink,
         OffsetTracker tracker,
         PipelineMetrics metrics,
+        DeadLetterProducer deadLetters,
         IResumeWatermarks? watermarks = null,
         ILogger? logger = null,
         TimeProvider? time = null,
@@ -60,6 +61,7 @@ public sealed class KafkaLogSource : IDisposable
         _sink = sink;
         _tracker = tracker;
         _metrics = metrics;
+        _deadLetters = deadLetters;
         _logger = logger ?? NullLogger.Instance;
         _time = time ?? TimeProvider.System;
         _assembler = new StreamAssembler(analysis, assembly, _time, Emit, metrics.BudgetClosed);
@@ -149,7 +151,7 @@ public sealed class KafkaLogSource : IDisposable
             {
                 _assembler.FlushAll();
                 _sink.WaitDrainedAsync(_options.RevokeDrainTimeout, CancellationToken.None).GetAwaiter().GetResult();
-                _deadLetters?.Flush(_options.RevokeDrainTimeout);
+                _deadLetters.Flush(_options.RevokeDrainTimeout);
                 StoreOffsetsIfDue(force: true);
             });
             _consumer.Close();
@@ -165,8 +167,6 @@ public sealed class KafkaLogSource : IDisposable
             _handoff = null;
             _consumer.Dispose();
             _consumer = null;
-            _deadLetters?.Dispose();
-            _deadLetters = null;
         }
         _failure?.Throw();
     }
@@ -235,26 +235,23 @@ public sealed class KafkaLogSource : IDisposable
 
     private IConsumer<byte[], byte[]> BuildConsumer()
     {
-        var config = new ConsumerConfig
+        var config = KafkaClients.Consumer(_options, _options.GroupId, c =>
         {
-            BootstrapServers = _options.BootstrapServers,
-            GroupId = _options.GroupId,
-            AutoCommitIntervalMs = _options.AutoCommitIntervalMs,
-            AutoOffsetReset = AutoOffsetReset.Earliest,
-            EnablePartitionEof = false,
+            c.AutoCommitIntervalMs = _options.AutoCommitIntervalMs;
+            c.EnablePartitionEof = false;
             // A 10 MB message must fit.
-            MaxPartitionFetchBytes = 16 * 1024 * 1024,
-            FetchMaxBytes = 64 * 1024 * 1024,
+            c.MaxPartitionFetchBytes = 16 * 1024 * 1024;
+            c.FetchMaxBytes = 64 * 1024 * 1024;
             // Prefetch deeper than librdkafka's default (100,000 messages per partition): measured, it doubles
             // what even a bare consumer reads per second (docs/performance.md). Memory stays bounded by
             // queued.max.messages.kbytes, which applies to the whole consumer queue.
-            QueuedMinMessages = 1_000_000,
-        };
-        // Kafka:Client may tune or override any of the above (security, fetch sizes)...
-        foreach (var (key, value) in _options.Client) config.Set(key, value);
-        // ...but not what the delivery guarantee rests on: offsets are stored only when safe, then auto-committed.
-        config.EnableAutoCommit = true;
-        config.EnableAutoOffsetStore = false;
+            c.QueuedMinMessages = 1_000_000;
+        }, c =>
+        {
+            // What the delivery guarantee rests on: offsets are stored only when safe, then auto-committed.
+            c.EnableAutoCommit = true;
+            c.EnableAutoOffsetStore = false;
+        });
         return new ConsumerBuilder<byte[], byte[]>(config)
             .SetErrorHandler((_, e) => _logger.Log(e.IsFatal ? LogLevel.Error : LogLevel.Warning, "kafka: {Reason}", e.Reason))
             .SetLogHandler((_, m) => _logger.LogDebug("librdkafka {Facility}: {Message}", m.Facility, m.Message))
@@ -339,31 +336,8 @@ public sealed class KafkaLogSource : IDisposable
 
     private void DeadLetter(ConsumeResult<byte[], byte[]> r, string reason)
     {
-        _metrics.DeadLetter();
         _logger.LogWarning("dead-lettering {Topic}/{Partition}@{Offset}: {Reason}", r.Topic, r.Partition.Value, r.Offset.Value, reason);
-        _deadLetters ??= new ProducerBuilder<byte[], byte[]>(new ProducerConfig(new Dictionary<string, string>(_options.Client))
-        {
-            BootstrapServers = _options.BootstrapServers,
-            EnableIdempotence = true,
-            MessageMaxBytes = 32 * 1024 * 1024,
-        }).Build();
-        var headers = new Headers
-        {
-            { "ingest.error", Encoding.UTF8.GetBytes(reason.Length > 1000 ? reason[..1000] : reason) },
-            { "ingest.source.topic", Encoding.UTF8.GetBytes(r.Topic) },
-            { "ingest.source.partition", Encoding.UTF8.GetBytes(r.Partition.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)) },
-            { "ingest.source.offset", Encoding.UTF8.GetBytes(r.Offset.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)) },
-        };
-        string topic = r.Topic;
-        int partition = r.Partition.Value;
-        long offset = r.Offset.Value;
-        _tracker.InFlight(topic, partition, offset);
-        _deadLetters.Produce(_options.DeadLetterTopic, new Message<byte[], byte[]> { Key = r.Message.Key, Value = r.Message.Value, Headers = headers }, report =>
-        {
-            // Delivered: the offset may pass this message. Not delivered: it stays held, nothing is skipped.
-            if (report.Error.IsError) _logger.LogError("dead letter for {Topic}/{Partition}@{Offset} not delivered: {Reason}", topic, partition, offset, report.Error.Reason);
-            else _tracker.Acked(topic, partition, offset);
-        });
+        _deadLetters.Send(r, reason);
     }
 
     private void ApplyBackpressure()
@@ -488,6 +462,5 @@ public sealed class KafkaLogSource : IDisposable
     {
         _stopping.Dispose();
         _consumer?.Dispose();
-        _deadLetters?.Dispose();
     }
 }

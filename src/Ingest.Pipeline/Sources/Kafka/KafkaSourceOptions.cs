@@ -14,7 +14,7 @@ public sealed class KafkaSourceOptions
     public const string SectionName = "Kafka";
 
     /// <summary>Comma-separated brokers. Empty: `ingest serve` starts an embedded development cluster.</summary>
-    public string? BootstrapServers { get; set; }
+    public string? BootstrapServers { get; set; } = string.Empty;
 
     public string GroupId { get; set; } = "ingest";
 
@@ -36,7 +36,19 @@ public sealed class KafkaSourceOptions
     /// <summary>Extra librdkafka properties (security.protocol, sasl.*, ssl.*). Secrets belong in the environment.</summary>
     public Dictionary<string, string> Client { get; set; } = [];
 
-    public IEnumerable<TopicOptions> EffectiveTopics => Topics.Count > 0 ? Topics : [new TopicOptions()];
+    /// <summary>
+    /// The configured topics, or the defaults (config/appsettings.json lists the same): raw lines, JSON envelopes
+    /// and the Collector's OTLP logs. Defaults live here rather than in <see cref="Topics"/>: the configuration
+    /// binder appends to a list it finds filled, so configured topics would add to them instead of replacing them.
+    /// </summary>
+    public IEnumerable<TopicOptions> EffectiveTopics => Topics.Count > 0 ? Topics : DefaultTopics;
+
+    public static IReadOnlyList<TopicOptions> DefaultTopics { get; } =
+    [
+        new TopicOptions { Name = "logs", Format = MessageFormat.Raw },
+        new TopicOptions { Name = "logs-json", Format = MessageFormat.Json },
+        new TopicOptions { Name = "otlp_logs", Format = MessageFormat.OtlpProto },
+    ];
 
     public List<string> Validate()
     {
