@@ -88,6 +88,8 @@ public sealed class GcAnalytics : IEventStage
             // Forced cycles run no detector: they neither open nor resolve anything.
             if (!sample.Forced) Transition(state, e, gc, service, instance, changed);
         }
+        // Each alert document holds the cycle's offset too: shares are taken before the cycle is passed on.
+        foreach (var _ in changed) e.Delivery.Hold();
         next(e);
         foreach (var alert in changed)
         {
@@ -99,6 +101,7 @@ public sealed class GcAnalytics : IEventStage
                 FirstOffset = e.FirstOffset,
                 Timestamp = alert.LastSeenAt,
                 Metadata = e.Metadata,
+                Delivery = e.Delivery,
             });
             Notify(alert);
         }
@@ -193,7 +196,6 @@ public sealed class GcAnalytics : IEventStage
                 FirstOffset = origin.FirstOffset,
                 Timestamp = now,
                 Metadata = origin.Metadata,
-                Tracked = false,
             });
             Notify(alert);
         }

@@ -206,7 +206,7 @@ public sealed class CorrelationSource
             _sink.Enqueue(new IndexedEvent
             {
                 Id = $"crash:span:{span.TraceId}:{span.SpanId}", Event = e, Stream = stream, FirstOffset = 0,
-                Timestamp = DateTimeOffset.FromUnixTimeMilliseconds(span.EndUnixNanos / 1_000_000), Metadata = metadata, Tracked = false,
+                Timestamp = DateTimeOffset.FromUnixTimeMilliseconds(span.EndUnixNanos / 1_000_000), Metadata = metadata,
             });
             StackCrashes++;
         });
@@ -254,7 +254,7 @@ public sealed class CorrelationSource
             {
                 Id = incident.Id, Event = e, Stream = IncidentStream, FirstOffset = 0,
                 Timestamp = DateTimeOffset.FromUnixTimeMilliseconds(last / 1_000_000), Metadata = new SourceMetadata { Service = incident.RootCause.Event.Service },
-                Tracked = false,
+               
             });
             IncidentsWritten++;
             CorrelationMetrics.IncidentWritten();
@@ -281,7 +281,7 @@ public sealed class CorrelationSource
         _sink.Enqueue(new IndexedEvent
         {
             Id = "dependency-graph:" + _kafka.GroupId, Event = graph, Stream = IncidentStream, FirstOffset = 0,
-            Timestamp = _time.GetUtcNow(), Metadata = SourceMetadata.Empty, Tracked = false,
+            Timestamp = _time.GetUtcNow(), Metadata = SourceMetadata.Empty,
         });
     }
 }

@@ -19,14 +19,12 @@ namespace Ingest.Pipeline.Correlation;
 public sealed class DetectionPublisher : IEventStage, IDisposable
 {
     private readonly CorrelationTopicsOptions _topics;
-    private readonly OffsetTracker _tracker;
     private readonly ILogger _logger;
     private readonly Lazy<IProducer<string, byte[]>> _producer;
 
-    public DetectionPublisher(CorrelationTopicsOptions topics, KafkaSourceOptions kafka, OffsetTracker tracker, ILogger? logger = null)
+    public DetectionPublisher(CorrelationTopicsOptions topics, KafkaSourceOptions kafka, ILogger? logger = null)
     {
         _topics = topics;
-        _tracker = tracker;
         _logger = logger ?? NullLogger.Instance;
         _producer = new Lazy<IProducer<string, byte[]>>(() =>
         {
@@ -66,9 +64,11 @@ public sealed class DetectionPublisher : IEventStage, IDisposable
 
     public void Process(IndexedEvent e, Action<IndexedEvent> next)
     {
+        var detected = Detect(e);
+        // The offset waits for the detection too: its share is taken before the sink can complete the event.
+        if (detected is not null) e.Delivery.Hold();
         next(e);
-        if (Detect(e) is not { } detected) return;
-        if (e.Tracked) _tracker.InFlight(e.Stream.Topic, e.Stream.Partition, e.FirstOffset);
+        if (detected is null) return;
         string key = detected.TraceId ?? detected.Service;
         _producer.Value.Produce(_topics.DetectionsTopic, new Message<string, byte[]> { Key = key, Value = DetectionCodec.Encode(detected) }, report =>
         {
@@ -78,7 +78,7 @@ public sealed class DetectionPublisher : IEventStage, IDisposable
                 return;
             }
             Published++;
-            if (e.Tracked) _tracker.Acked(e);
+            e.Delivery.Complete();
         });
     }
 

@@ -18,22 +18,21 @@ namespace Ingest.Pipeline.Delivery;
 public sealed class DeadLetterProducer : IDisposable
 {
     private readonly KafkaSourceOptions _options;
-    private readonly OffsetTracker _tracker;
     private readonly PipelineMetrics _metrics;
     private readonly ILogger _logger;
     private readonly Lazy<IProducer<byte[], byte[]>> _producer;
 
-    public DeadLetterProducer(KafkaSourceOptions options, OffsetTracker tracker, PipelineMetrics metrics, ILogger? logger = null)
+    public DeadLetterProducer(KafkaSourceOptions options, PipelineMetrics metrics, ILogger? logger = null)
     {
         _options = options;
-        _tracker = tracker;
         _metrics = metrics;
         _logger = logger ?? NullLogger.Instance;
         _producer = new Lazy<IProducer<byte[], byte[]>>(() => new ProducerBuilder<byte[], byte[]>(KafkaClients.Producer(_options)).Build());
     }
 
     /// <summary>A consumed message that could not be decoded, as it arrived.</summary>
-    public void Send(ConsumeResult<byte[], byte[]> r, string reason)
+    /// <param name="delivery">The source's token for the message, completed once the dead letter is delivered.</param>
+    public void Send(ConsumeResult<byte[], byte[]> r, string reason, DeliveryToken delivery)
     {
         _metrics.DeadLetter();
         var headers = new Headers
@@ -46,12 +45,11 @@ public sealed class DeadLetterProducer : IDisposable
         string topic = r.Topic;
         int partition = r.Partition.Value;
         long offset = r.Offset.Value;
-        _tracker.InFlight(topic, partition, offset);
         _producer.Value.Produce(_options.DeadLetterTopic, new Message<byte[], byte[]> { Key = r.Message.Key, Value = r.Message.Value, Headers = headers }, report =>
         {
             // Delivered: the offset may pass this message. Not delivered: it stays held, nothing is skipped.
             if (report.Error.IsError) _logger.LogError("dead letter for {Topic}/{Partition}@{Offset} not delivered: {Reason}", topic, partition, offset, report.Error.Reason);
-            else _tracker.Acked(topic, partition, offset);
+            else delivery.Complete();
         });
     }
 
@@ -73,7 +71,7 @@ public sealed class DeadLetterProducer : IDisposable
             _producer.Value.Produce(_options.DeadLetterTopic, new Message<byte[], byte[]> { Key = Encoding.UTF8.GetBytes(e.Id), Value = r.Document, Headers = headers }, report =>
             {
                 if (report.Error.IsError) _logger.LogError("dead letter for {Id} not delivered ({Reason}); its offset stays held", e.Id, report.Error.Reason);
-                else _tracker.Acked(e);
+                else e.Delivery.Complete();
             });
         }
     }

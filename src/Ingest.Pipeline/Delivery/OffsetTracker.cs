@@ -48,12 +48,6 @@ public sealed class OffsetTracker
         }
     }
 
-    /// <summary>The sink stored (or gave up on) an event.</summary>
-    public void Acked(Model.IndexedEvent e)
-    {
-        if (e.Tracked) Acked(e.Stream.Topic, e.Stream.Partition, e.FirstOffset);
-    }
-
     public void Acked(string topic, int partition, long firstOffset)
     {
         lock (_gate)

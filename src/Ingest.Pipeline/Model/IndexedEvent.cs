@@ -18,10 +18,13 @@ public sealed record IndexedEvent
     public required DateTimeOffset Timestamp { get; init; }
     public required SourceMetadata Metadata { get; init; }
     /// <summary>
-    /// False for documents not tied to a Kafka offset (an alert resolved because its instance went quiet):
-    /// the offset tracker neither holds nor acknowledges anything for them.
+    /// Its acknowledgement, from the source that read it (<see cref="Delivery.DeliveryToken"/>). None for documents
+    /// not tied to an offset (an alert resolved because its instance went quiet, incidents).
     /// </summary>
-    public bool Tracked { get; init; } = true;
+    public Delivery.DeliveryToken Delivery { get; init; } = Pipeline.Delivery.DeliveryToken.None;
+
+    /// <summary>Whether it holds an offset until acknowledged.</summary>
+    public bool Tracked => Delivery.Tracked;
 
     /// <summary>"crash:logs:3:1024:0", or for leak suspects (one document per stream and site) a stable hash.</summary>
     public static string IdFor(RuntimeEvent e, StreamKey stream)

@@ -24,7 +24,8 @@ public sealed class SinkHostOptions
 
 /// <summary>
 /// Owns the queue between the consumer and a sink: batches by count and time, retries a failed batch with
-/// capped exponential backoff (Polly) until it is stored, and only then acknowledges it. The queue is counted:
+/// capped exponential backoff (Polly) until it is stored, and only then completes each event's delivery token
+/// (refused events go to <c>onRejected</c>, which completes theirs once dead-lettered). The queue is counted:
 /// the source pauses consumption above <see cref="SinkHostOptions.MaxPending"/>, so a slow or dead sink holds
 /// memory to a bound and loses nothing.
 /// </summary>
@@ -32,23 +33,19 @@ public sealed class BatchingSinkHost
 {
     private readonly IEventSink _sink;
     private readonly SinkHostOptions _options;
-    private readonly Action<IReadOnlyList<IndexedEvent>> _onStored;
     private readonly Action<IReadOnlyList<SinkRejection>>? _onRejected;
     private readonly ILogger _logger;
     private readonly Channel<IndexedEvent> _queue = Channel.CreateUnbounded<IndexedEvent>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ResiliencePipeline _retry;
     private int _pending;
 
-    /// <param name="onStored">Called with the events the sink stored (acknowledge them).</param>
-    /// <param name="onRejected">Called with the events the sink refused for good (dead-letter them, then acknowledge);
-    /// without it they are logged and acknowledged, since no retry can store them.</param>
-    public BatchingSinkHost(IEventSink sink, SinkHostOptions options, Action<IReadOnlyList<IndexedEvent>> onStored, ILogger? logger = null,
-        Action<IReadOnlyList<SinkRejection>>? onRejected = null)
+    /// <param name="onRejected">Called with the events the sink refused for good (dead-letter them, then complete
+    /// their tokens); without it they are logged and completed, since no retry can store them.</param>
+    public BatchingSinkHost(IEventSink sink, SinkHostOptions options, ILogger? logger = null, Action<IReadOnlyList<SinkRejection>>? onRejected = null)
     {
         _sink = sink;
         _onRejected = onRejected;
         _options = options;
-        _onStored = onStored;
         _logger = logger ?? NullLogger.Instance;
         _retry = new ResiliencePipelineBuilder()
             .AddRetry(new RetryStrategyOptions
@@ -142,7 +139,7 @@ public sealed class BatchingSinkHost
             if (rejected.Count == 0)
             {
                 Stored += batch.Count;
-                _onStored(batch);
+                Complete(batch);
             }
             else
             {
@@ -150,13 +147,18 @@ public sealed class BatchingSinkHost
                 var stored = batch.Where(e => !refused.Contains(e)).ToList();
                 Stored += stored.Count;
                 Rejected += rejected.Count;
-                _onStored(stored);
+                Complete(stored);
                 foreach (var r in rejected) _logger.LogError("sink refused {Id}: {Reason}", r.Event.Id, r.Reason);
                 if (_onRejected is not null) _onRejected(rejected);
-                else _onStored(rejected.Select(r => r.Event).ToList());
+                else Complete(rejected.Select(r => r.Event).ToList());
             }
             Interlocked.Add(ref _pending, -batch.Count);
             batch = new List<IndexedEvent>(_options.BatchSize);
         }
+    }
+
+    private static void Complete(IReadOnlyList<IndexedEvent> events)
+    {
+        foreach (var e in events) e.Delivery.Complete();
     }
 }

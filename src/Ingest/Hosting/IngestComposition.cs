@@ -97,24 +97,18 @@ public static class IngestComposition
         services.AddIngestOptions(configuration).AddIngestStore(configuration);
         services.AddLogging();
         services.AddSingleton<OffsetTracker>().AddSingleton<PipelineMetrics>();
-        services.AddSingleton(sp => new DeadLetterProducer(sp.GetRequiredService<KafkaSourceOptions>(), sp.GetRequiredService<OffsetTracker>(),
-            sp.GetRequiredService<PipelineMetrics>(), sp.GetRequiredService<ILogger<DeadLetterProducer>>()));
-        // Stored events are acknowledged to the tracker of the source that read them; refused ones go to dead letters.
-        services.AddSingleton(sp =>
-        {
-            var tracker = sp.GetRequiredService<OffsetTracker>();
-            return new BatchingSinkHost(sp.GetRequiredService<IEventSink>(), sp.GetRequiredService<SinkHostOptions>(), batch =>
-            {
-                foreach (var e in batch) tracker.Acked(e);
-            }, sp.GetRequiredService<ILogger<BatchingSinkHost>>(), sp.GetRequiredService<DeadLetterProducer>().Send);
-        });
+        services.AddSingleton(sp => new DeadLetterProducer(sp.GetRequiredService<KafkaSourceOptions>(), sp.GetRequiredService<PipelineMetrics>(),
+            sp.GetRequiredService<ILogger<DeadLetterProducer>>()));
+        // Stored events complete their delivery tokens in the sink host; refused ones go to dead letters, which complete them.
+        services.AddSingleton(sp => new BatchingSinkHost(sp.GetRequiredService<IEventSink>(), sp.GetRequiredService<SinkHostOptions>(),
+            sp.GetRequiredService<ILogger<BatchingSinkHost>>(), sp.GetRequiredService<DeadLetterProducer>().Send));
         if (HasAlertmanager(configuration))
         {
             services.AddSingleton(sp => new AlertmanagerPublisher(sp.GetRequiredService<AlertingOptions>(), logger: sp.GetRequiredService<ILogger<AlertmanagerPublisher>>()));
         }
         services.AddSingleton(sp => CreateGcAnalytics(sp));
         services.AddSingleton(sp => new DetectionPublisher(sp.GetRequiredService<CorrelationTopicsOptions>(), sp.GetRequiredService<KafkaSourceOptions>(),
-            sp.GetRequiredService<OffsetTracker>(), sp.GetRequiredService<ILogger<DetectionPublisher>>()));
+            sp.GetRequiredService<ILogger<DetectionPublisher>>()));
         // Between assembly and the sink: GC analytics, then (with correlation on) the detections publisher.
         services.AddSingleton<IEventStage>(sp => sp.GetRequiredService<CorrelationTopicsOptions>().Enabled
             ? new StageChain(sp.GetRequiredService<GcAnalytics>(), sp.GetRequiredService<DetectionPublisher>())

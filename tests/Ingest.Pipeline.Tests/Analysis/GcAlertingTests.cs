@@ -85,6 +85,8 @@ public sealed class GcAlertingTests
             Id = IndexedEvent.IdFor(e, stream), Event = e, Stream = stream, FirstOffset = offset,
             Timestamp = new DateTimeOffset(2026, 11, 29, 10, 0, 0, TimeSpan.Zero).AddSeconds(atSeconds),
             Metadata = new SourceMetadata { Service = "svc", Pod = pod },
+            // As a source hands it on: holding its offset until acknowledged.
+            Delivery = Ingest.Pipeline.Delivery.DeliveryToken.Create(() => { }),
         };
     }
 

@@ -119,8 +119,8 @@ public sealed class CorrelationEndToEndTests
 
     private static PipelineHarness.Worker LogWorker(PipelineHarness h)
     {
-        return h.StartWorker("shop", stageFactory: tracker => new StageChain(new GcAnalytics(new Ingest.GoRuntime.Analysis.Gc.GcAnalyticsOptions()),
-            new DetectionPublisher(new CorrelationTopicsOptions(), new KafkaSourceOptions { BootstrapServers = h.Cluster.BootstrapServers }, tracker)));
+        return h.StartWorker("shop", stageFactory: _ => new StageChain(new GcAnalytics(new Ingest.GoRuntime.Analysis.Gc.GcAnalyticsOptions()),
+            new DetectionPublisher(new CorrelationTopicsOptions(), new KafkaSourceOptions { BootstrapServers = h.Cluster.BootstrapServers })));
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using Ingest.GoRuntime.Analysis;
 using Ingest.Pipeline.Assembly;
+using Ingest.Pipeline.Delivery;
 using Ingest.Pipeline.Model;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -76,12 +77,15 @@ public sealed class FileTailSource
         _time = time ?? TimeProvider.System;
         _tracker = tracker;
         _saved = LoadPositions();
-        void Forward(IndexedEvent e)
+        // The only place positions are held: the token releases this one when every path is done with the event.
+        IndexedEvent Track(IndexedEvent e)
         {
-            _tracker?.InFlight(e.Stream.Topic, e.Stream.Partition, e.FirstOffset);
-            emit(e);
+            if (_tracker is not { } tracker) return e;
+            var (topic, offset) = (e.Stream.Topic, e.FirstOffset);
+            tracker.InFlight(topic, 0, offset);
+            return e with { Delivery = DeliveryToken.Create(() => tracker.Acked(topic, 0, offset)) };
         }
-        _assembler = new StreamAssembler(analysis, assembly, _time, stage is null ? Forward : e => stage.Process(e, Forward), metrics is null ? null : metrics.BudgetClosed);
+        _assembler = new StreamAssembler(analysis, assembly, _time, stage is null ? e => emit(Track(e)) : e => stage.Process(Track(e), emit), metrics is null ? null : metrics.BudgetClosed);
     }
 
     /// <summary>The tracker key of a file: one "topic" per path, partition 0.</summary>

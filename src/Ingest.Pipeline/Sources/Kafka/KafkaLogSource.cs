@@ -321,15 +321,22 @@ public sealed class KafkaLogSource : IDisposable
             if (e.Event is Ingest.GoRuntime.Model.MultiLineEvent m) parsed.SetTag("ingest.event.lines", m.LineCount);
         }
         PipelineTelemetry.Events.Add(1, new KeyValuePair<string, object?>("type", type));
+        e = e with { Delivery = Track(e.Stream.Topic, e.Stream.Partition, e.FirstOffset) };
         if (_stage is null) Forward(e);
         else _stage.Process(e, _forward ??= Forward);
     }
 
     private Action<IndexedEvent>? _forward;
 
+    /// <summary>The only place offsets are held: the token releases this one when every path is done with it.</summary>
+    private DeliveryToken Track(string topic, int partition, long offset)
+    {
+        _tracker.InFlight(topic, partition, offset);
+        return DeliveryToken.Create(() => _tracker.Acked(topic, partition, offset));
+    }
+
     private void Forward(IndexedEvent e)
     {
-        _tracker.InFlight(e.Stream.Topic, e.Stream.Partition, e.FirstOffset);
         _metrics.Event(Ingest.GoRuntime.Serialization.EventJsonWriter.TypeName(e.Event.Type));
         _sink.Enqueue(e);
     }
@@ -337,7 +344,7 @@ public sealed class KafkaLogSource : IDisposable
     private void DeadLetter(ConsumeResult<byte[], byte[]> r, string reason)
     {
         _logger.LogWarning("dead-lettering {Topic}/{Partition}@{Offset}: {Reason}", r.Topic, r.Partition.Value, r.Offset.Value, reason);
-        _deadLetters.Send(r, reason);
+        _deadLetters.Send(r, reason, Track(r.Topic, r.Partition.Value, r.Offset.Value));
     }
 
     private void ApplyBackpressure()

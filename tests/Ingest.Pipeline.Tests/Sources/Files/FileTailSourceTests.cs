@@ -59,7 +59,7 @@ public sealed class FileTailSourceTests
         void Store(IndexedEvent e)
         {
             stored.Add(e);
-            tracker.Acked(e);
+            e.Delivery.Complete();
         }
         var first = new FileTailSource(options, new AnalyzerOptions(), new AssemblerOptions(), Store, time: time, tracker: tracker);
         File.WriteAllText(path, "panic: one\n\ngoroutine 1 [running]:\nmain.main()\n\t/src/main.go:3 +0x1d\nlevel=info msg=between\npanic: two\n\ngoroutine 1 [running]:\n");
