@@ -5,8 +5,9 @@ namespace Ingest.Pipeline.Delivery;
 /// of an event (or dead letter) handed on but not yet acknowledged, nor past what was consumed. Acks come
 /// from the sink's thread; everything here is locked.
 /// </summary>
-public sealed class OffsetTracker
+public sealed class OffsetTracker(TimeProvider? time = null)
 {
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
     private readonly object _gate = new();
     private readonly Dictionary<(string, int), PartitionState> _partitions = [];
 
@@ -63,13 +64,13 @@ public sealed class OffsetTracker
     /// <summary>Blocks until none of the partitions has unacknowledged events, or the timeout passes.</summary>
     public bool WaitForAcks(IEnumerable<(string Topic, int Partition)> partitions, TimeSpan timeout)
     {
-        var deadline = DateTime.UtcNow + timeout;
+        long started = _time.GetTimestamp();
         var list = partitions.ToList();
         lock (_gate)
         {
             while (list.Exists(tp => _partitions.TryGetValue(tp, out var p) && p.InFlight.Count > 0))
             {
-                var left = deadline - DateTime.UtcNow;
+                var left = timeout - _time.GetElapsedTime(started);
                 if (left <= TimeSpan.Zero) return false;
                 Monitor.Wait(_gate, left);
             }

@@ -35,14 +35,17 @@ public sealed class BatchingSinkHost
     private readonly SinkHostOptions _options;
     private readonly Action<IReadOnlyList<SinkRejection>>? _onRejected;
     private readonly ILogger _logger;
+    private readonly TimeProvider _time;
     private readonly Channel<IndexedEvent> _queue = Channel.CreateUnbounded<IndexedEvent>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ResiliencePipeline _retry;
     private int _pending;
 
     /// <param name="onRejected">Called with the events the sink refused for good (dead-letter them, then complete
     /// their tokens); without it they are logged and completed, since no retry can store them.</param>
-    public BatchingSinkHost(IEventSink sink, SinkHostOptions options, ILogger? logger = null, Action<IReadOnlyList<SinkRejection>>? onRejected = null)
+    public BatchingSinkHost(IEventSink sink, SinkHostOptions options, ILogger? logger = null, Action<IReadOnlyList<SinkRejection>>? onRejected = null,
+        TimeProvider? time = null)
     {
+        _time = time ?? TimeProvider.System;
         _sink = sink;
         _onRejected = onRejected;
         _options = options;
@@ -88,11 +91,11 @@ public sealed class BatchingSinkHost
     /// <summary>Waits until everything enqueued so far is stored, or the deadline passes.</summary>
     public async Task<bool> WaitDrainedAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        var deadline = DateTime.UtcNow + timeout;
+        long started = _time.GetTimestamp();
         while (Pending > 0)
         {
-            if (DateTime.UtcNow >= deadline || cancellationToken.IsCancellationRequested) return false;
-            await Task.Delay(10, cancellationToken).ConfigureAwait(false);
+            if (_time.GetElapsedTime(started) >= timeout || cancellationToken.IsCancellationRequested) return false;
+            await Task.Delay(TimeSpan.FromMilliseconds(10), _time, cancellationToken).ConfigureAwait(false);
         }
         return true;
     }

@@ -67,8 +67,8 @@ public static class ApiEndpoints
             Page(http, store, "leak_suspect", limit, 100, since, service, before, ct));
         api.MapGet("/crashes/{id}", async (string id, CancellationToken ct) =>
             await store.ByIdAsync(id, "crash", ct) is { } doc ? Results.Text(doc, "application/json") : Results.NotFound());
-        api.MapGet("/crash-groups", async (int? limit, DateTimeOffset? since, CancellationToken ct) =>
-            LimitError(limit, MaxLimit) ?? Results.Json(await store.CrashGroupsAsync(since ?? DateTimeOffset.UtcNow.AddDays(-7), limit ?? 100, ct), s_json));
+        api.MapGet("/crash-groups", async (int? limit, DateTimeOffset? since, TimeProvider time, CancellationToken ct) =>
+            LimitError(limit, MaxLimit) ?? Results.Json(await store.CrashGroupsAsync(since ?? time.GetUtcNow().AddDays(-7), limit ?? 100, ct), s_json));
         api.MapGet("/alerts", async (string? status, string? service, int? limit, CancellationToken ct) =>
             LimitError(limit, MaxLimit) ?? (status is null || s_alertStatuses.Contains(status)
                 ? RawArray(await store.AlertsAsync(status, service, limit ?? 100, ct))
@@ -81,19 +81,19 @@ public static class ApiEndpoints
 
     private static void MapGc(RouteGroupBuilder api, IEventQueries store)
     {
-        api.MapGet("/gc/anomalies", async (string? service, DateTimeOffset? from, DateTimeOffset? to, CancellationToken ct) =>
+        api.MapGet("/gc/anomalies", async (string? service, DateTimeOffset? from, DateTimeOffset? to, TimeProvider time, CancellationToken ct) =>
         {
-            var end = to ?? DateTimeOffset.UtcNow;
+            var end = to ?? time.GetUtcNow();
             var start = from ?? end.AddHours(-24);
             if (start > end) return Results.BadRequest(new { error = "from must not be after to" });
             // The cycles a detector flagged, with the detector's reason.
             var cycles = await store.RangeAsync("gc", start, end, MaxCycleLimit, service, ct);
             return RawArray(cycles.Where(d => d.Contains("\"anomalies\":[", StringComparison.Ordinal)));
         });
-        api.MapGet("/gc/cycles", async (string? service, DateTimeOffset? from, DateTimeOffset? to, int? limit, CancellationToken ct) =>
+        api.MapGet("/gc/cycles", async (string? service, DateTimeOffset? from, DateTimeOffset? to, int? limit, TimeProvider time, CancellationToken ct) =>
         {
             if (LimitError(limit, MaxCycleLimit) is { } error) return error;
-            var end = to ?? DateTimeOffset.UtcNow;
+            var end = to ?? time.GetUtcNow();
             var start = from ?? end.AddHours(-1);
             if (start > end) return Results.BadRequest(new { error = "from must not be after to" });
             return RawArray(await store.RangeAsync("gc", start, end, limit ?? 2000, service, ct));

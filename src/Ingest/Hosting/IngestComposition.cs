@@ -15,6 +15,7 @@ using Ingest.Pipeline.Sources.Kafka;
 using Ingest.Reporting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -96,15 +97,17 @@ public static class IngestComposition
     {
         services.AddIngestOptions(configuration).AddIngestStore(configuration);
         services.AddLogging();
-        services.AddSingleton<OffsetTracker>().AddSingleton<PipelineMetrics>();
+        // Every component reads time through this; tests put a FakeTimeProvider in its place.
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => new OffsetTracker(sp.GetRequiredService<TimeProvider>())).AddSingleton<PipelineMetrics>();
         services.AddSingleton(sp => new DeadLetterProducer(sp.GetRequiredService<KafkaSourceOptions>(), sp.GetRequiredService<PipelineMetrics>(),
             sp.GetRequiredService<ILogger<DeadLetterProducer>>()));
         // Stored events complete their delivery tokens in the sink host; refused ones go to dead letters, which complete them.
         services.AddSingleton(sp => new BatchingSinkHost(sp.GetRequiredService<IEventSink>(), sp.GetRequiredService<SinkHostOptions>(),
-            sp.GetRequiredService<ILogger<BatchingSinkHost>>(), sp.GetRequiredService<DeadLetterProducer>().Send));
+            sp.GetRequiredService<ILogger<BatchingSinkHost>>(), sp.GetRequiredService<DeadLetterProducer>().Send, sp.GetRequiredService<TimeProvider>()));
         if (HasAlertmanager(configuration))
         {
-            services.AddSingleton(sp => new AlertmanagerPublisher(sp.GetRequiredService<AlertingOptions>(), logger: sp.GetRequiredService<ILogger<AlertmanagerPublisher>>()));
+            services.AddSingleton(sp => new AlertmanagerPublisher(sp.GetRequiredService<AlertingOptions>(), time: sp.GetRequiredService<TimeProvider>(), logger: sp.GetRequiredService<ILogger<AlertmanagerPublisher>>()));
         }
         services.AddSingleton(sp => CreateGcAnalytics(sp));
         services.AddSingleton(sp => new DetectionPublisher(sp.GetRequiredService<CorrelationTopicsOptions>(), sp.GetRequiredService<KafkaSourceOptions>(),
@@ -116,10 +119,10 @@ public static class IngestComposition
         services.AddSingleton(sp => new KafkaLogSource(sp.GetRequiredService<KafkaSourceOptions>(), sp.GetRequiredService<AnalyzerOptions>(),
             sp.GetRequiredService<AssemblerOptions>(), sp.GetRequiredService<BatchingSinkHost>(), sp.GetRequiredService<OffsetTracker>(),
             sp.GetRequiredService<PipelineMetrics>(), sp.GetRequiredService<DeadLetterProducer>(), sp.GetRequiredService<IResumeWatermarks>(),
-            sp.GetRequiredService<ILogger<KafkaLogSource>>(), stage: sp.GetRequiredService<IEventStage>()));
+            sp.GetRequiredService<ILogger<KafkaLogSource>>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IEventStage>()));
         services.AddSingleton(sp => new CorrelationSource(sp.GetRequiredService<CorrelationOptions>(), sp.GetRequiredService<CorrelationTopicsOptions>(),
             sp.GetRequiredService<KafkaSourceOptions>(), sp.GetRequiredService<BatchingSinkHost>(), sp.GetRequiredService<ILogger<CorrelationSource>>(),
-            analysis: sp.GetRequiredService<AnalyzerOptions>()));
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<AnalyzerOptions>()));
         return services;
     }
 
@@ -171,7 +174,7 @@ public static class IngestComposition
     private static GcAnalytics CreateGcAnalytics(IServiceProvider sp)
     {
         var publisher = sp.GetService<AlertmanagerPublisher>();
-        var gc = new GcAnalytics(sp.GetRequiredService<GcAnalyticsOptions>(), publisher is null ? [] : [publisher]);
+        var gc = new GcAnalytics(sp.GetRequiredService<GcAnalyticsOptions>(), publisher is null ? [] : [publisher], sp.GetRequiredService<TimeProvider>());
         // Alerts left firing by the previous run are continued (same document) or resolved by this one.
         try
         {

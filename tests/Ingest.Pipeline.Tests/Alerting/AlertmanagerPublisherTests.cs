@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Ingest.GoRuntime.Model;
 using Ingest.Pipeline.Alerting;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Ingest.Pipeline.Tests.Alerting;
 
@@ -64,11 +65,7 @@ public sealed class AlertmanagerPublisherTests
         return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 
-    private sealed class Clock : TimeProvider
-    {
-        public DateTimeOffset Now { get; set; } = new(2026, 11, 29, 10, 0, 0, TimeSpan.Zero);
-        public override DateTimeOffset GetUtcNow() => Now;
-    }
+    private static FakeTimeProvider NewClock() => new(new DateTimeOffset(2026, 11, 29, 10, 0, 0, TimeSpan.Zero));
 
     private static GcAlertEvent Alert(string status, DateTimeOffset started, DateTimeOffset? ended = null) => new()
     {
@@ -81,12 +78,12 @@ public sealed class AlertmanagerPublisherTests
     public async Task Firing_alerts_are_pushed_resent_and_resolved_with_the_labels_alertmanager_users_expect()
     {
         using var am = new FakeAlertmanager();
-        var clock = new Clock();
+        var clock = NewClock();
         using var publisher = new AlertmanagerPublisher(new AlertingOptions
         {
             AlertmanagerUrl = am.Url, ResendInterval = TimeSpan.FromMinutes(1), ExtraLabels = { ["cluster"] = "prod-eu" }, ExternalUrl = "https://ingest.example",
         }, time: clock);
-        var started = clock.Now;
+        var started = clock.GetUtcNow();
         publisher.Notify(Alert(GcAlertEvent.Firing, started));
         Assert.Equal(1, await publisher.PushDueAsync(CancellationToken.None));
         Assert.Equal(0, await publisher.PushDueAsync(CancellationToken.None)); // nothing new, resend not due
@@ -107,14 +104,14 @@ public sealed class AlertmanagerPublisherTests
         Assert.Equal(started + TimeSpan.FromMinutes(4), alert.GetProperty("endsAt").GetDateTimeOffset());
         Assert.StartsWith("https://ingest.example/api/v1/alerts", alert.GetProperty("generatorURL").GetString(), StringComparison.Ordinal);
 
-        clock.Now += TimeSpan.FromMinutes(1);
+        clock.Advance(TimeSpan.FromMinutes(1));
         Assert.Equal(1, await publisher.PushDueAsync(CancellationToken.None)); // re-sent while firing
 
-        var ended = clock.Now + TimeSpan.FromSeconds(5);
+        var ended = clock.GetUtcNow() + TimeSpan.FromSeconds(5);
         publisher.Notify(Alert(GcAlertEvent.Resolved, started, ended));
         Assert.Equal(1, await publisher.PushDueAsync(CancellationToken.None));
         Assert.Equal(ended, am.Received[^1].Body[0].GetProperty("endsAt").GetDateTimeOffset());
-        clock.Now += TimeSpan.FromMinutes(10);
+        clock.Advance(TimeSpan.FromMinutes(10));
         Assert.Equal(0, await publisher.PushDueAsync(CancellationToken.None)); // resolved ones are sent once
         Assert.Equal(3, am.Received.Count);
     }
@@ -123,7 +120,7 @@ public sealed class AlertmanagerPublisherTests
     public async Task A_failed_push_stays_pending_and_goes_out_when_alertmanager_is_back()
     {
         using var am = new FakeAlertmanager { Answer = HttpStatusCode.ServiceUnavailable };
-        using var publisher = new AlertmanagerPublisher(new AlertingOptions { AlertmanagerUrl = am.Url }, time: new Clock());
+        using var publisher = new AlertmanagerPublisher(new AlertingOptions { AlertmanagerUrl = am.Url }, time: NewClock());
         publisher.Notify(Alert(GcAlertEvent.Firing, new DateTimeOffset(2026, 11, 29, 10, 0, 0, TimeSpan.Zero)));
         Assert.Equal(0, await publisher.PushDueAsync(CancellationToken.None));
         am.Answer = HttpStatusCode.OK;
@@ -135,7 +132,7 @@ public sealed class AlertmanagerPublisherTests
     public async Task An_unreachable_alertmanager_is_logged_not_fatal()
     {
         string url = $"http://127.0.0.1:{FreePort()}/";
-        using var publisher = new AlertmanagerPublisher(new AlertingOptions { AlertmanagerUrl = url }, time: new Clock());
+        using var publisher = new AlertmanagerPublisher(new AlertingOptions { AlertmanagerUrl = url }, time: NewClock());
         publisher.Notify(Alert(GcAlertEvent.Firing, new DateTimeOffset(2026, 11, 29, 10, 0, 0, TimeSpan.Zero)));
         Assert.Equal(0, await publisher.PushDueAsync(CancellationToken.None));
         Assert.Equal(0, publisher.Delivered);

@@ -8,6 +8,7 @@ using Ingest.Pipeline.Analysis;
 using Ingest.Pipeline.Model;
 using Ingest.Pipeline.Sinks.Sqlite;
 using Ingest.Pipeline.Tests.Support;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Ingest.Pipeline.Tests.Analysis;
 
@@ -68,11 +69,7 @@ public sealed class GcAlertingTests
         Assert.False(string.IsNullOrEmpty(alert.GetProperty("reason").GetString()));
     }
 
-    private sealed class Clock : TimeProvider
-    {
-        public DateTimeOffset Now { get; set; } = new(2026, 11, 29, 10, 0, 0, TimeSpan.Zero);
-        public override DateTimeOffset GetUtcNow() => Now;
-    }
+    private static FakeTimeProvider NewClock() => new(new DateTimeOffset(2026, 11, 29, 10, 0, 0, TimeSpan.Zero));
 
     private static IndexedEvent Cycle(int num, double atSeconds, double sweepMs, long offset, string pod = "pod-a")
     {
@@ -93,7 +90,7 @@ public sealed class GcAlertingTests
     [Fact]
     public void An_alert_whose_instance_goes_quiet_is_resolved_untracked()
     {
-        var clock = new Clock();
+        var clock = NewClock();
         var gc = new GcAnalytics(new GcAnalyticsOptions(), time: clock) { ResolveQuietAfter = TimeSpan.FromMinutes(15) };
         var emitted = new List<IndexedEvent>();
         for (int n = 1; n <= 20; n++) gc.Process(Cycle(n, n * 0.5, n == 20 ? 25 : 0.03, n), emitted.Add);
@@ -103,11 +100,11 @@ public sealed class GcAlertingTests
         Assert.Equal(20, opened.FirstOffset);
 
         emitted.Clear();
-        clock.Now += TimeSpan.FromMinutes(14);
-        gc.Tick(clock.Now, emitted.Add);
+        clock.Advance(TimeSpan.FromMinutes(14));
+        gc.Tick(clock.GetUtcNow(), emitted.Add);
         Assert.Empty(emitted);
-        clock.Now += TimeSpan.FromMinutes(2);
-        gc.Tick(clock.Now, emitted.Add);
+        clock.Advance(TimeSpan.FromMinutes(2));
+        gc.Tick(clock.GetUtcNow(), emitted.Add);
         var resolved = Assert.Single(emitted);
         Assert.False(resolved.Tracked);
         Assert.Equal(opened.Id, resolved.Id);

@@ -4,6 +4,7 @@ using Ingest.GoRuntime.Model;
 using Ingest.Pipeline.Assembly;
 using Ingest.Pipeline.Model;
 using Ingest.Pipeline.Tests.Support;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Ingest.Pipeline.Tests.Assembly;
 
@@ -32,7 +33,7 @@ public sealed class AssemblyBudgetTests
         const int keys = 100_000;
         var options = new AssemblerOptions { MaxOpenBytes = 16L << 20, MaxOpenStreams = 20_000 };
         int emitted = 0, truncated = 0, closedReported = 0;
-        var assembler = new StreamAssembler(new AnalyzerOptions(), options, new ManualTime(), e =>
+        var assembler = new StreamAssembler(new AnalyzerOptions(), options, new FakeTimeProvider(), e =>
         {
             emitted++;
             if (((MultiLineEvent)e.Event).Truncated) truncated++;
@@ -66,7 +67,7 @@ public sealed class AssemblyBudgetTests
         // Only counts are kept of what comes out, so the heap measures the assembler alone.
         int emitted = 0, truncated = 0;
         var sources = new HashSet<string>(StringComparer.Ordinal);
-        var assembler = new StreamAssembler(new AnalyzerOptions(), options, new ManualTime(), e =>
+        var assembler = new StreamAssembler(new AnalyzerOptions(), options, new FakeTimeProvider(), e =>
         {
             emitted++;
             if (((MultiLineEvent)e.Event).Truncated) truncated++;
@@ -103,12 +104,12 @@ public sealed class AssemblyBudgetTests
     {
         var options = new AssemblerOptions { MaxOpenEvents = 100 };
         var events = new List<IndexedEvent>();
-        var time = new ManualTime();
+        var time = new FakeTimeProvider();
         var assembler = new StreamAssembler(new AnalyzerOptions(), options, time, events.Add);
         // Keys 0..100 open a dump each, in order; the clock moves between them.
         for (int k = 0; k <= 100; k++)
         {
-            time.Now += 10;
+            time.Advance(TimeSpan.FromMilliseconds(10));
             assembler.Push(Line(k, "goroutine 1 [running]:", 2 * k));
             assembler.Push(Line(k, "main.main()", 2 * k + 1));
         }

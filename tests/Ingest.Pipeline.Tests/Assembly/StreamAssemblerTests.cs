@@ -5,6 +5,7 @@ using Ingest.Pipeline.Assembly;
 using Ingest.Pipeline.Model;
 
 using Ingest.Pipeline.Tests.Support;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Ingest.Pipeline.Tests.Assembly;
 
@@ -19,7 +20,7 @@ public sealed class StreamAssemblerTests
     public void Interleaved_streams_never_mix()
     {
         var events = new List<IndexedEvent>();
-        var a = new StreamAssembler(new AnalyzerOptions(), new AssemblerOptions(), new ManualTime(), events.Add);
+        var a = new StreamAssembler(new AnalyzerOptions(), new AssemblerOptions(), new FakeTimeProvider(), events.Add);
         string[] crash = ["panic: boom", "", "goroutine 1 [running]:", "main.main()", "\t/src/main.go:3 +0x1d"];
         string[] other = ["panic: other", "", "goroutine 9 [running]:", "main.other()", "\t/src/other.go:7 +0x1d"];
         long offset = 0;
@@ -41,14 +42,14 @@ public sealed class StreamAssemblerTests
     public void A_stream_is_idle_by_its_partitions_message_clock_even_when_read_fast()
     {
         var events = new List<IndexedEvent>();
-        var time = new ManualTime();
+        var time = new FakeTimeProvider();
         var a = new StreamAssembler(new AnalyzerOptions(), new AssemblerOptions { IdleFlush = TimeSpan.FromSeconds(1) }, time, events.Add);
         a.Push(Line("pod-a", "goroutine 1 [select]:", 0, T0));
         a.Push(Line("pod-a", "main.loop()", 1, T0));
         a.Push(Line("pod-a", "\t/src/main.go:9 +0x1", 2, T0));
         // Another stream of the same partition, written 2 s later: pod-a's dump was over by then.
         a.Push(Line("pod-b", "level=info msg=later", 3, T0.AddSeconds(2)));
-        time.Now += 200; // a backlog is read fast: little wall time passes
+        time.Advance(TimeSpan.FromMilliseconds(200)); // a backlog is read fast: little wall time passes
         a.FlushExpired(caughtUp: (_, _) => false);
         Assert.Single(events.Select(e => e.Event).OfType<GoroutineDumpEvent>());
     }
@@ -57,14 +58,14 @@ public sealed class StreamAssemblerTests
     public void A_stream_is_not_cut_while_the_consumer_stalls_behind_the_log_end()
     {
         var events = new List<IndexedEvent>();
-        var time = new ManualTime();
+        var time = new FakeTimeProvider();
         var a = new StreamAssembler(new AnalyzerOptions(), new AssemblerOptions { IdleFlush = TimeSpan.FromSeconds(1) }, time, events.Add);
         a.Push(Line("pod-a", "goroutine 1 [select]:", 0, T0));
         a.Push(Line("pod-a", "main.loop()", 1, T0));
-        time.Now += 10_000; // ten seconds of wall time, e.g. a rebalance, with more to read
+        time.Advance(TimeSpan.FromMilliseconds(10_000)); // ten seconds of wall time, e.g. a rebalance, with more to read
         a.FlushExpired(caughtUp: (_, _) => false);
         Assert.Empty(events);
-        time.Now += 200; // sweeps run at most ten times per idle period
+        time.Advance(TimeSpan.FromMilliseconds(200)); // sweeps run at most ten times per idle period
         a.FlushExpired(caughtUp: (_, _) => true); // read to the end and still quiet: complete
         Assert.Single(events);
     }
@@ -73,7 +74,7 @@ public sealed class StreamAssemblerTests
     public void Lines_below_a_resume_watermark_are_skipped()
     {
         var events = new List<IndexedEvent>();
-        var a = new StreamAssembler(new AnalyzerOptions(), new AssemblerOptions(), new ManualTime(), events.Add);
+        var a = new StreamAssembler(new AnalyzerOptions(), new AssemblerOptions(), new FakeTimeProvider(), events.Add);
         // pod-a's crash ending at offset 4 is already stored: re-reading from offset 2 must not start a partial one.
         a.SetWatermarks("logs", 0, new Dictionary<string, long> { ["pod-a"] = new LogRecord(default, default, 4, 0, T0, SourceMetadata.Empty, T0).Position });
         a.Push(Line("pod-a", "goroutine 1 [running]:", 2, T0));
@@ -90,13 +91,13 @@ public sealed class StreamAssemblerTests
     public void Past_the_stream_cap_the_least_recently_active_streams_are_flushed_and_dropped()
     {
         var events = new List<IndexedEvent>();
-        var time = new ManualTime();
+        var time = new FakeTimeProvider();
         var a = new StreamAssembler(new AnalyzerOptions(), new AssemblerOptions { MaxOpenStreams = 10 }, time, events.Add);
         a.Push(Line("old", "goroutine 1 [select]:", 0, T0));
         a.Push(Line("old", "main.loop()", 1, T0));
         for (int i = 0; i < 10; i++)
         {
-            time.Now += 10;
+            time.Advance(TimeSpan.FromMilliseconds(10));
             a.Push(Line($"s{i}", "level=info", 2 + i, T0));
         }
         Assert.True(a.OpenStreams <= 10);
@@ -109,7 +110,7 @@ public sealed class StreamAssemblerTests
         // Real Go output: four dumps of one process with a growing creation site.
         var lines = File.ReadAllText(Path.Combine(CorpusFeed.Dir, "29-goroutine-leak-4-snapshots.txt")).TrimEnd('\n').Split('\n');
         var first = new List<IndexedEvent>();
-        var a = new StreamAssembler(new AnalyzerOptions(), new AssemblerOptions(), new ManualTime(), first.Add);
+        var a = new StreamAssembler(new AnalyzerOptions(), new AssemblerOptions(), new FakeTimeProvider(), first.Add);
         for (int i = 0; i < lines.Length; i++) a.Push(Line("pod-a", lines[i], i, T0));
         // All four dumps are out, the suspect is still held back (it may grow): the offsets from its first
         // snapshot on must stay uncommitted.
@@ -122,7 +123,7 @@ public sealed class StreamAssemblerTests
         // the stored dumps as the stream's watermark: no dump twice, and the suspect is derived again.
         long storedThrough = first.Where(e => e.Event is GoroutineDumpEvent).Max(e => e.Event.EndLine);
         var second = new List<IndexedEvent>();
-        var b = new StreamAssembler(new AnalyzerOptions(), new AssemblerOptions(), new ManualTime(), second.Add);
+        var b = new StreamAssembler(new AnalyzerOptions(), new AssemblerOptions(), new FakeTimeProvider(), second.Add);
         b.SetWatermarks("logs", 0, new Dictionary<string, long> { [new SourceMetadata { Pod = "pod-a" }.Identity("p")] = storedThrough });
         for (int i = (int)firstDump; i < lines.Length; i++) b.Push(Line("pod-a", lines[i], i, T0));
         b.FlushAll();

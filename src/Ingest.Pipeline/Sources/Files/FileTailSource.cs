@@ -245,7 +245,7 @@ public sealed class FileTailSource
 
     private void Push(StreamKey key, byte[] line, long offset, SourceMetadata metadata)
     {
-        var now = DateTimeOffset.UtcNow;
+        var now = _time.GetUtcNow();
         _assembler.Push(new LogRecord(key, line, offset, 0, now, metadata, now));
         // "Consumed through the '\n'": the tracker's next position is the next line's first byte.
         _tracker?.Consumed(key.Topic, 0, offset + line.Length);

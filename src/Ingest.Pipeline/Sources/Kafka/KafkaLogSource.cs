@@ -77,6 +77,11 @@ public sealed class KafkaLogSource : IDisposable
 
     public int OpenStreams => _assembler.OpenStreams;
 
+    /// <summary>Errors the Kafka client reported (a broker gone, a transport failure); it recovers from them by itself.</summary>
+    public long ClientErrors => Interlocked.Read(ref _clientErrors);
+
+    private long _clientErrors;
+
     /// <summary>Bytes held by the events being assembled (the budget's measure).</summary>
     public long OpenBytes => _assembler.OpenBytes;
 
@@ -253,7 +258,11 @@ public sealed class KafkaLogSource : IDisposable
             c.EnableAutoOffsetStore = false;
         });
         return new ConsumerBuilder<byte[], byte[]>(config)
-            .SetErrorHandler((_, e) => _logger.Log(e.IsFatal ? LogLevel.Error : LogLevel.Warning, "kafka: {Reason}", e.Reason))
+            .SetErrorHandler((_, e) =>
+            {
+                Interlocked.Increment(ref _clientErrors);
+                _logger.Log(e.IsFatal ? LogLevel.Error : LogLevel.Warning, "kafka: {Reason}", e.Reason);
+            })
             .SetLogHandler((_, m) => _logger.LogDebug("librdkafka {Facility}: {Message}", m.Facility, m.Message))
             .SetPartitionsAssignedHandler((_, partitions) => OnAssigned(partitions))
             .SetPartitionsRevokedHandler((c, partitions) => OnRevoked(c, partitions, lost: false))

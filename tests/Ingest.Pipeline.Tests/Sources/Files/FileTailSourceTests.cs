@@ -4,6 +4,7 @@ using Ingest.Pipeline.Assembly;
 using Ingest.Pipeline.Model;
 using Ingest.Pipeline.Sources.Files;
 using Ingest.Pipeline.Tests.Support;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Ingest.Pipeline.Tests.Sources.Files;
 
@@ -17,7 +18,7 @@ public sealed class FileTailSourceTests
         string[] lines = File.ReadAllText(Path.Combine(CorpusFeed.Dir, "01-nil-pointer-dereference.txt")).TrimEnd('\n').Split('\n');
         string Cri(string l) => $"2024-05-01T10:00:00.123456789Z stderr F {l}\n";
         var events = new List<IndexedEvent>();
-        var time = new ManualTime();
+        var time = new FakeTimeProvider();
         var source = new FileTailSource(new FileTailOptions { Paths = [Path.Combine(dir, "*.log")] }, new AnalyzerOptions(), new AssemblerOptions(), events.Add, time: time);
 
         File.WriteAllText(path, "2024-05-01T10:00:00.000000000Z stdout F level=info msg=start\n" + string.Concat(lines.Take(5).Select(Cri)) + "2024-05-01T10:00:00.1Z stderr F partial");
@@ -26,7 +27,7 @@ public sealed class FileTailSourceTests
         source.PollOnce();
         Assert.DoesNotContain(events, e => e.Event is CrashEvent); // still open: the file may go on
 
-        time.Now += 5_000;
+        time.Advance(TimeSpan.FromMilliseconds(5_000));
         source.PollOnce();
         var crash = Assert.Single(events.Select(e => e.Event).OfType<CrashEvent>());
         Assert.Equal("example.com/shop/internal/store.(*OrderRepo).FindByID", crash.RootCause!.Function);
@@ -38,7 +39,7 @@ public sealed class FileTailSourceTests
         string firstId = events.Single(e => e.Event is CrashEvent).Id;
         File.WriteAllText(path, string.Concat(lines.Select(Cri)));
         source.PollOnce();
-        time.Now += 5_000;
+        time.Advance(TimeSpan.FromMilliseconds(5_000));
         source.PollOnce();
         Assert.Equal(2, events.Count(e => e.Event is CrashEvent));
         Directory.Delete(dir, recursive: true);
@@ -52,7 +53,7 @@ public sealed class FileTailSourceTests
         string path = Path.Combine(dir, "app.log");
         string positions = Path.Combine(dir, "positions.json");
         var options = new FileTailOptions { Paths = [path], PositionsFile = positions };
-        var time = new ManualTime();
+        var time = new FakeTimeProvider();
         var tracker = new Ingest.Pipeline.Delivery.OffsetTracker();
         var stored = new List<IndexedEvent>();
         // "Stored" at once: the sink acknowledges every event as it is emitted.
@@ -75,7 +76,7 @@ public sealed class FileTailSourceTests
         var second = new FileTailSource(options, new AnalyzerOptions(), new AssemblerOptions(), again.Add, time: time, tracker: new Ingest.Pipeline.Delivery.OffsetTracker());
         File.AppendAllText(path, "main.main()\n\t/src/main.go:9 +0x1d\n");
         second.PollOnce();
-        time.Now += 5_000;
+        time.Advance(TimeSpan.FromMilliseconds(5_000));
         second.PollOnce();
         var crash = Assert.IsType<CrashEvent>(Assert.Single(again).Event);
         Assert.Equal("two", crash.Message);
