@@ -14,32 +14,9 @@ public sealed partial class RuntimeOutputScanner
     private const int MaxContinuationLines = 50;
     private const int MaxForeignRun = 8;
 
-    // The goroutine section being read.
-    private bool _inGoroutine;
-    private bool _inRuntimeStack;
-    private bool _inAncestor;
-    private bool _retainArgs;
-    private long _gId;
-    private string _gState = string.Empty;
-    private int _gStateId;
-    private int _gMinutes;
-    private bool _gLocked;
-    private int? _gM;
-    private bool _gElided;
-    private bool _gUnavailable;
-    private bool _gRacing;
+    // The goroutine section being read; the number of further throwers of the same fatal error seen.
+    private readonly GoroutineSectionReader _g = new();
     private int _racingThrows;
-    private readonly List<StackFrame> _frames = [];
-    private StackFrame? _pendingFunction;
-    private StackFrame? _createdBy;
-    private bool _createdByAwaitingFile;
-    private long? _createdByGoroutine;
-    // GODEBUG=tracebackancestors: the [originating from goroutine N] section being read (-1: none, or a race
-    // report's "created at" stack, which is dropped).
-    private long _ancestorId = -1;
-    private readonly List<StackFrame> _ancestorFrames = [];
-    private StackFrame? _ancestorCreatedBy;
-    private List<GoroutineAncestor>? _ancestors;
 
     private Step Continue(ReadOnlySpan<byte> line, long position)
     {
@@ -83,7 +60,7 @@ public sealed partial class RuntimeOutputScanner
         if (line.StartsWith("runtime stack:"u8))
         {
             _phase = Phase.Sections;
-            _inRuntimeStack = true;
+            _g.InRuntimeStack = true;
             return Step.Claimed;
         }
         if (crash is not null)
@@ -173,7 +150,7 @@ public sealed partial class RuntimeOutputScanner
         if (CrashLines.IsRaceCreatedAt(line))
         {
             CompleteGoroutine();
-            _inAncestor = true;
+            _g.BeginDroppedStack();
             return Step.Claimed;
         }
         if (CrashLines.IsRaceSeparator(line))
@@ -186,20 +163,20 @@ public sealed partial class RuntimeOutputScanner
             CompleteGoroutine();
             return Step.Claimed;
         }
-        if (_inGoroutine || _inAncestor)
+        if (_g.InGoroutine || _g.InAncestor)
         {
             if (GoroutineGrammar.TryParseFileLine(line, out var file))
             {
-                AttachFile(file);
+                _g.AttachFile(file);
                 return Step.Claimed;
             }
             if (GoroutineGrammar.TryParseFunction(line, out var fnLine))
             {
-                AddFunction(fnLine);
+                _g.AddFunction(fnLine);
                 return Step.Claimed;
             }
         }
-        return _inGoroutine && _foreignRun < MaxForeignRun ? Step.Foreign : Step.NotPart;
+        return _g.InGoroutine && _foreignRun < MaxForeignRun ? Step.Foreign : Step.NotPart;
     }
 
     private Step SectionLine(ReadOnlySpan<byte> line)
@@ -210,14 +187,14 @@ public sealed partial class RuntimeOutputScanner
         if (t.IsEmpty)
         {
             CompleteGoroutine();
-            _inRuntimeStack = false;
+            _g.InRuntimeStack = false;
             return Step.Claimed;
         }
-        bool inStack = _inGoroutine || _inRuntimeStack;
+        bool inStack = _g.InStack;
         bool indented = line[0] is (byte)'\t' or (byte)' ';
         if (inStack && indented && GoroutineGrammar.TryParseFileLineTrimmed(t, out var file))
         {
-            AttachFile(file);
+            _g.AttachFile(file);
             return Step.Claimed;
         }
         switch (t[0])
@@ -231,12 +208,12 @@ public sealed partial class RuntimeOutputScanner
                     if (racing && !(_crash is { } c && _racingThrows > c.RacingThrowers.Count && h.State.SequenceEqual("running"u8))) return Step.NotPart;
                     CompleteGoroutine();
                     StartGoroutine(h);
-                    _gRacing = racing;
+                    _g.Racing = racing;
                     return Step.Claimed;
                 }
                 if (inStack && GoroutineGrammar.IsStackUnavailable(t))
                 {
-                    _gUnavailable = true;
+                    _g.Unavailable = true;
                     return Step.Claimed;
                 }
                 break;
@@ -244,48 +221,35 @@ public sealed partial class RuntimeOutputScanner
                 if (t.SequenceEqual("runtime stack:"u8))
                 {
                     CompleteGoroutine();
-                    _inRuntimeStack = true;
+                    _g.InRuntimeStack = true;
                     return Step.Claimed;
                 }
                 break;
             case (byte)'c':
                 if (inStack && GoroutineGrammar.TryParseCreatedByTrimmed(t, out var creator, out long? parent))
                 {
-                    FlushPendingFunction();
-                    string fn = _strings.Intern(creator, out int id);
-                    var createdBy = new StackFrame(fn, id, string.Empty, 0, 0, FrameFlags.NoSource, null);
-                    _createdByAwaitingFile = true;
-                    if (_ancestorId >= 0)
-                    {
-                        _ancestorCreatedBy = createdBy;
-                        return Step.Claimed;
-                    }
-                    _createdBy = createdBy;
-                    _createdByGoroutine = parent;
+                    _g.SetCreatedBy(creator, parent);
                     return Step.Claimed;
                 }
                 break;
             case (byte)'.':
                 if (inStack && GoroutineGrammar.IsElided(t))
                 {
-                    _gElided = true;
+                    _g.Elided = true;
                     return Step.Claimed;
                 }
                 break;
             case (byte)'[':
                 if (inStack && GoroutineGrammar.TryParseAncestorHeader(t, out long ancestor))
                 {
-                    FlushPendingFunction();
-                    CloseAncestor();
-                    _inAncestor = true;
-                    _ancestorId = ancestor;
+                    _g.BeginAncestor(ancestor);
                     return Step.Claimed;
                 }
                 break;
         }
         if (inStack && GoroutineGrammar.TryParseFunctionTrimmed(t, out var fnLine))
         {
-            AddFunction(fnLine);
+            _g.AddFunction(fnLine);
             return Step.Claimed;
         }
         if (GoroutineGrammar.IsRegisterLine(line)) return Step.Claimed;
@@ -308,7 +272,7 @@ public sealed partial class RuntimeOutputScanner
         // Another writer's line in the middle of a goroutine's stack: tolerate a few. A foreign line after a
         // stack that is complete (created-by read, or it reached main.main / runtime.goexit) ends the output:
         // net/http's panic log and runtime.Stack dumps are followed by ordinary lines without a blank line.
-        if (_inGoroutine && !GoroutineStackComplete() && _foreignRun < MaxForeignRun) return Step.Foreign;
+        if (_g.InGoroutine && !_g.StackComplete() && _foreignRun < MaxForeignRun) return Step.Foreign;
         return Step.NotPart;
     }
 
@@ -326,181 +290,45 @@ public sealed partial class RuntimeOutputScanner
     private GoroutineIdSet? _seenIdsOrNull;
     private GoroutineIdSet _seenIds => _seenIdsOrNull ??= new GoroutineIdSet();
 
-    private bool GoroutineStackComplete()
-    {
-        if (_createdBy is not null && !_createdByAwaitingFile) return true;
-        if (_pendingFunction is not null || _createdByAwaitingFile || _frames.Count == 0) return false;
-        string last = _frames[^1].Function;
-        return last is "main.main" or "runtime.goexit" or "runtime.main" || _gUnavailable;
-    }
-
     private void StartGoroutine(in GoroutineHeader h)
     {
         _seenIds.Add(h.Id);
-        _inGoroutine = true;
-        _inRuntimeStack = false;
-        _inAncestor = false;
-        _gId = h.Id;
-        _gState = _strings.Intern(h.State, out _gStateId);
-        _gMinutes = h.WaitMinutes;
-        _gLocked = h.LockedToThread;
-        _gM = h.M;
-        _retainArgs = _crash is not null && _crash.CrashingGoroutine is null;
+        _g.Start(h, retainArgs: _crash is not null && _crash.CrashingGoroutine is null);
     }
 
-    private void AddFunction(in FunctionLine fn)
-    {
-        if (_createdByAwaitingFile) _createdByAwaitingFile = false;
-        FlushPendingFunction();
-        if (_inAncestor && _ancestorId < 0) return;
-        string name = _strings.Intern(fn.Function, out int id);
-        var flags = fn.Inlined ? FrameFlags.Inlined : FrameFlags.None;
-        ulong first = 0;
-        if (!fn.Inlined)
-        {
-            var a = fn.Args;
-            int end = a.IndexOfAny((byte)',', (byte)'}');
-            var tok = Ascii8.Trim(end < 0 ? a : a[..end]).TrimStart((byte)'{');
-            if (!tok.IsEmpty && tok[^1] == '?')
-            {
-                flags |= FrameFlags.FirstArgUncertain;
-                tok = tok[..^1];
-            }
-            if (!Ascii8.TryParseHex(tok, out first)) first = 0;
-        }
-        string? args = _retainArgs || _inRuntimeStack ? Ascii8.Decode(fn.Args) : null;
-        _pendingFunction = new StackFrame(name, id, string.Empty, 0, first, flags | FrameFlags.NoSource, args);
-    }
-
-    private void AttachFile(in FileLine file)
-    {
-        if (_createdByAwaitingFile && (_ancestorId >= 0 ? _ancestorCreatedBy : _createdBy) is { } c)
-        {
-            c = c with { File = _strings.Intern(file.Path, out _), Line = file.Line, Flags = FrameFlags.None };
-            if (_ancestorId >= 0) _ancestorCreatedBy = c;
-            else _createdBy = c;
-            _createdByAwaitingFile = false;
-            return;
-        }
-        if (_pendingFunction is not { } f || (_inAncestor && _ancestorId < 0)) return;
-        var frame = f with { File = InternFileOf(f.FunctionId, file.Path), Line = file.Line, Flags = f.Flags & ~FrameFlags.NoSource };
-        _pendingFunction = null;
-        AddFrame(frame);
-    }
-
-    // A function almost always lives in the same file: compare bytes with the last file seen for it
-    // instead of hashing the path again.
-    private string?[] _lastFile = [];
-    private byte[]?[] _lastFileBytes = [];
-
-    private string InternFileOf(int functionId, ReadOnlySpan<byte> path)
-    {
-        if (functionId < 0) return _strings.Intern(path, out _);
-        if (functionId >= _lastFile.Length)
-        {
-            int size = Math.Max(Math.Max(functionId + 1, 64), _lastFile.Length * 2);
-            Array.Resize(ref _lastFile, size);
-            Array.Resize(ref _lastFileBytes, size);
-        }
-        if (_lastFileBytes[functionId] is { } known && path.SequenceEqual(known)) return _lastFile[functionId]!;
-        string interned = _strings.Intern(path, out _);
-        _lastFile[functionId] = interned;
-        _lastFileBytes[functionId] = path.ToArray();
-        return interned;
-    }
-
-    private void FlushPendingFunction()
-    {
-        if (_pendingFunction is not { } f) return;
-        _pendingFunction = null;
-        AddFrame(f);
-    }
-
-    private void AddFrame(in StackFrame frame)
-    {
-        if (_inRuntimeStack && !_inGoroutine) _crash?.RuntimeStack.Add(frame);
-        else if (_ancestorId >= 0) _ancestorFrames.Add(frame);
-        else _frames.Add(frame);
-    }
-
-    private void CloseAncestor()
-    {
-        if (_ancestorId < 0) return;
-        (_ancestors ??= []).Add(new GoroutineAncestor(_ancestorId, _ancestorFrames.ToArray(), _ancestorCreatedBy));
-        _ancestorId = -1;
-        _ancestorFrames.Clear();
-        _ancestorCreatedBy = null;
-    }
-
+    /// <summary>The goroutine read so far joins the event: a bucket, the crashing goroutine, or a racing thrower.</summary>
     private void CompleteGoroutine()
     {
-        FlushPendingFunction();
-        CloseAncestor();
-        if (!_inGoroutine)
+        _g.Close();
+        if (!_g.InGoroutine)
         {
-            ResetGoroutine();
+            _g.Reset();
             return;
         }
         var e = _event!;
         // A header with no frame after it: the output was cut before the stack.
-        if (_frames.Count == 0 && !_gUnavailable && !_gElided) e.Truncated = true;
-        if (_gRacing)
+        if (_g.FrameCount == 0 && !_g.Unavailable && !_g.Elided) e.Truncated = true;
+        if (_g.Racing)
         {
-            _crash!.RacingThrowers.Add(Materialize());
-            ResetGoroutine();
+            _crash!.RacingThrowers.Add(_g.Materialize());
+            _g.Reset();
             return;
         }
         e.GoroutineCount++;
-        e.States[_gState] = e.States.GetValueOrDefault(_gState) + 1;
-        var frames = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_frames);
+        e.States[_g.State] = e.States.GetValueOrDefault(_g.State) + 1;
         if (e.FirstGoroutine is null)
         {
-            var first = Materialize();
+            var first = _g.Materialize();
             e.FirstGoroutine = first;
             if (_crash is not null) _crash.CrashingGoroutine = first;
             _bucketer.Add(first);
         }
         else
         {
-            _bucketer.Add(_gId, _gState, _gStateId, _gMinutes, _gLocked, _gUnavailable, frames, _createdBy, Materialize);
+            _bucketer.Add(_g.Id, _g.State, _g.StateId, _g.WaitMinutes, _g.Locked, _g.Unavailable, _g.Frames, _g.CreatedBy, _g.Materialize);
         }
-        _blocking.Observe(_gId, _gState, _gStateId, frames);
-        ResetGoroutine();
-    }
-
-    private Goroutine Materialize() => new()
-    {
-        Id = _gId,
-        State = _gState,
-        StateId = _gStateId,
-        WaitMinutes = _gMinutes,
-        LockedToThread = _gLocked,
-        Frames = _frames.ToArray(),
-        CreatedBy = _createdBy,
-        CreatedByGoroutine = _createdByGoroutine,
-        FramesElided = _gElided,
-        StackUnavailable = _gUnavailable,
-        M = _gM,
-        Ancestors = _ancestors ?? [],
-    };
-
-    private void ResetGoroutine()
-    {
-        _inGoroutine = false;
-        _inAncestor = false;
-        _frames.Clear();
-        _pendingFunction = null;
-        _createdBy = null;
-        _createdByAwaitingFile = false;
-        _createdByGoroutine = null;
-        _ancestorId = -1;
-        _ancestorFrames.Clear();
-        _ancestorCreatedBy = null;
-        _ancestors = null;
-        _gElided = false;
-        _gUnavailable = false;
-        _gRacing = false;
-        _gM = null;
+        _blocking.Observe(_g.Id, _g.State, _g.StateId, _g.Frames);
+        _g.Reset();
     }
 
     private bool _finishPending;
@@ -510,9 +338,8 @@ public sealed partial class RuntimeOutputScanner
     private void FinishEvent(bool truncated)
     {
         // Cut mid-frame: a function line without its file line, or a created-by without its location.
-        truncated |= _pendingFunction is not null || _createdByAwaitingFile;
+        truncated |= _g.CutMidFrame;
         CompleteGoroutine();
-        _inRuntimeStack = false;
         var e = _event!;
         e.Truncated |= truncated;
         e.RawTextTruncated = _raw.Truncated;
@@ -521,33 +348,10 @@ public sealed partial class RuntimeOutputScanner
         var buckets = _bucketer.Result();
         e.Buckets.AddRange(buckets);
 
-        var frames = new List<StackFrame>();
-        if (_crash?.CrashingGoroutine is { } cg) frames.AddRange(cg.Frames);
-        foreach (var b in buckets)
-        {
-            frames.AddRange(b.Representative.Frames);
-            if (b.Representative.CreatedBy is { } cb) frames.Add(cb);
-        }
-        var ownership = CodeOwnership.Infer(frames, _options.Modules.Count > 0 ? [.. _options.Modules] : null);
-        e.Modules = ownership.Modules;
-        foreach (var b in buckets) b.WaitSite = WaitSite.Of(b.Representative, ownership);
-
+        EventAnalysis.Complete(e, buckets, _blocking, _options, _racingThrows);
         if (_crash is { } crash)
         {
-            crash.Category = CrashClassifier.Classify(crash);
-            if (crash.Kind == CrashKinds.Fatal || crash.Kind == CrashKinds.Signal) crash.Recoverable = false;
-            if (crash.CrashingGoroutine is { } g)
-            {
-                foreach (var f in g.Frames)
-                {
-                    if (ownership.IsInApp(f))
-                    {
-                        crash.RootCause = new FrameRef(f.Function, f.File, f.Line);
-                        break;
-                    }
-                }
-            }
-            crash.Fingerprint = Fingerprinter.Compute(crash, ownership);
+            // Tags the stream printed shortly before the crash (stream state: the scanner's, not the analysis').
             foreach (var (id, pos) in _recentTags)
             {
                 if (pos > _lastCrashEnd && pos >= crash.Line - _options.TagWindow && pos < crash.Line && !crash.FrameIds.Contains(id))
@@ -556,9 +360,7 @@ public sealed partial class RuntimeOutputScanner
                 }
             }
             _lastCrashEnd = crash.EndLine;
-            if (_racingThrows > 0) e.Findings.Add(BlockingAnalyzer.RacingThrowers(crash, _racingThrows, ownership));
         }
-        e.Findings.AddRange(_blocking.Findings(buckets, _crash?.Category));
 
         _phase = Phase.Idle;
         // Parse state goes with the event: a worker holds thousands of streams between events, and a table of
@@ -566,8 +368,7 @@ public sealed partial class RuntimeOutputScanner
         _seenIdsOrNull = null;
         _stringsOrNull = null;
         _rawOrNull = null;
-        _lastFile = [];
-        _lastFileBytes = [];
+        _g.ReleaseEventState();
         _event = null;
         _crash = null;
         _finishPending = false;

@@ -26,12 +26,32 @@ namespace Ingest.GoRuntime.Scanning;
 /// <c>http: panic serving</c>, <c>SIGSEGV: ...</c>. To: Sections on a goroutine header or <c>runtime stack:</c>.</item>
 /// <item><b>Sections</b>. Example: <c>goroutine 7 [chan receive, 5 minutes]:</c>, frames, <c>created by ...</c>, blank lines,
 /// register dumps. From: Header, or Idle on a bare goroutine header or <c>SIGQUIT: quit</c>. To: Idle when a
-/// line that is not goroutine text follows a complete section, on <c>exit status N</c>, or on Flush.</item>
+/// line that is not goroutine text follows a complete section, on <c>exit status N</c>, or on Flush. What a line
+/// of a section is (frame, created-by, ancestor, runtime stack) is read by <see cref="GoroutineSectionReader"/>.</item>
+/// <item><b>BuildInfo</b>. Example: <c>/usr/local/bin/shop: go1.19.8</c> then <c>\tpath\texample.com/shop/cmd/shopd</c>,
+/// <c>\tdep\t...</c> (<c>go version -m</c>, <c>debug.ReadBuildInfo()</c> printed). From: Idle on the header line.
+/// To: Idle on the first line that is not a row (the build_info event is emitted then).</item>
 /// </list>
+/// A finished event is analysed in one place, <see cref="Analysis.EventAnalysis"/>; runs of identical
+/// one-goroutine dumps are held and emitted as one event with a count.
 /// </summary>
 public sealed partial class RuntimeOutputScanner
 {
-    private enum Phase { Idle, Header, Sections, BuildInfo }
+    /// <summary>The states above; exactly one holds at a time.</summary>
+    private enum Phase
+    {
+        /// <summary>No event open: every line may start one or be a single-line event.</summary>
+        Idle,
+
+        /// <summary>A crash's header lines, before its first goroutine or runtime stack.</summary>
+        Header,
+
+        /// <summary>Goroutine sections (and register dumps, signal details) of a crash or dump.</summary>
+        Sections,
+
+        /// <summary>Rows of build information.</summary>
+        BuildInfo,
+    }
 
     private readonly string _stream;
     private readonly AnalyzerOptions _options;
@@ -470,7 +490,9 @@ public sealed partial class RuntimeOutputScanner
         _bucketer = new GoroutineBucketer();
         _blocking = new BlockingAnalyzer(_options, _strings);
         _foreignRun = 0;
-        ResetGoroutine();
+        _g.Strings = _strings;
+        _g.RuntimeStack = _crash?.RuntimeStack;
+        _g.Reset();
     }
 
     private void AppendRaw(ReadOnlySpan<byte> line)
