@@ -1,31 +1,15 @@
 using System.CommandLine;
-using System.Text.Json;
-using Ingest.GoRuntime.Analysis;
-using Ingest.GoRuntime.Analysis.Gc;
-using Ingest.GoRuntime.Model;
-using Ingest.Pipeline.Alerting;
-using Ingest.Pipeline.Analysis;
-using Ingest.Pipeline.Correlation;
-using Ingest.Correlation.Incidents;
 using Ingest.Api;
 using Ingest.Dashboard;
 using Ingest.Hosting;
-using Ingest.Reporting;
-using Ingest.Pipeline.Assembly;
-using Ingest.Pipeline.Delivery;
+using Ingest.Pipeline.Correlation;
 using Ingest.Pipeline.Sinks;
-using Ingest.Pipeline.Sinks.Elasticsearch;
-using Ingest.Pipeline.Sinks.Sqlite;
-using Ingest.Pipeline.Sources.Files;
 using Ingest.Pipeline.Sources.Kafka;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Prometheus;
 
 namespace Ingest.Commands;
 
