@@ -15,6 +15,7 @@ public sealed class CausalStamperTests
         public void Call(string caller, string callee, bool failed) => Calls.Add($"{caller}>{callee}{(failed ? " failed" : "")}");
         public void Served(string service, long timeUnixNanos, bool ok) { }
         public void Failure(StampedEvent e, bool fromSpan) => Failures.Add((e, fromSpan));
+        public void SurvivedCrash(StampedEvent e) => Failures.Add((e, false));
     }
 
     private static SpanRecord Span(string id, string? parent, string service, string node, long startMs, long endMs, SpanStatus status) => new()

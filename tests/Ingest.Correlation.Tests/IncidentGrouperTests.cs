@@ -39,6 +39,19 @@ public sealed class IncidentGrouperTests
     }
 
     [Fact]
+    public void A_crash_its_span_survived_is_no_incident_unless_the_logs_show_the_same_panic()
+    {
+        var g = new IncidentGrouper(new CorrelationOptions());
+        g.AddSurvivedCrash(At(SpanCrash("t1", 0, s_nil)));
+        g.AddSurvivedCrash(At(SpanCrash("t2", 5_000, s_nil)));
+        Assert.Empty(g.Incidents());
+        g.Add(At(LogCrash("crash:logs:0:9:0", 5_010)), fromSpan: false);
+        var incident = Assert.Single(g.Incidents());
+        Assert.Equal(("crash:logs:0:9:0", "t2"), (Assert.Single(incident.Events).Event.Id, incident.TraceIds[0]));
+        Assert.Equal([new SpanCrashOutcome("crash:span:t1:s", null), new SpanCrashOutcome("crash:span:t2:s", "crash:logs:0:9:0")], g.TakeSettled(long.MaxValue));
+    }
+
+    [Fact]
     public void Crashes_are_linked_one_to_one_to_the_nearest_failing_span_and_the_rest_stand_alone()
     {
         var g = new IncidentGrouper(new CorrelationOptions());

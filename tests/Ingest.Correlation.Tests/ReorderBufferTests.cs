@@ -65,6 +65,19 @@ public sealed class ReorderBufferTests
     }
 
     [Fact]
+    public void A_late_untraced_failure_still_waits_for_the_traces_held_before_it()
+    {
+        var r = new Recorder();
+        var b = r.Buffer(new CorrelationOptions { ReorderWindow = TimeSpan.FromSeconds(1), MinHold = TimeSpan.FromHours(1) });
+        b.Add(Span("t0", 0));
+        b.Add(Span("t9", 10_000));
+        b.Add(Crash("old", 100)); // its span's trace, t0, is still held
+        Assert.Empty(r.Released);
+        b.Flush();
+        Assert.Equal(["t0", "late old", "t9"], r.Released);
+    }
+
+    [Fact]
     public void Beyond_its_bound_the_oldest_go_regardless()
     {
         var r = new Recorder();

@@ -16,6 +16,10 @@ public interface ICausalObserver
     /// <summary>A failure in causal order. <paramref name="fromSpan"/>: an error span or a span carrying a crash
     /// (what an untraced crash of its host may be linked to).</summary>
     void Failure(StampedEvent e, bool fromSpan);
+
+    /// <summary>A crash a span recorded and answered successfully after (recovered inside the request): not a
+    /// failure of any incident, unless the logs show the same panic.</summary>
+    void SurvivedCrash(StampedEvent e);
 }
 
 /// <summary>
@@ -172,6 +176,7 @@ public sealed class CausalStamper(CorrelationOptions options, ICausalObserver ob
         observer.Served(span.Service, span.EndUnixNanos, span.Status != SpanStatus.Error);
         var crash = span.Exceptions.FirstOrDefault(x => x.Crash is not null);
         if (span.Status != SpanStatus.Error && crash is null) return;
+        bool failed = span.Status == SpanStatus.Error;
         var e = new DetectedEvent
         {
             Id = crash is not null ? SpanCrashId(span) : $"span:{span.TraceId}:{span.SpanId}",
@@ -180,7 +185,9 @@ public sealed class CausalStamper(CorrelationOptions options, ICausalObserver ob
             Summary = (crash ?? (span.Exceptions.Count > 0 ? span.Exceptions[0] : null))?.Message ?? span.StatusMessage ?? span.Name,
             Crash = crash?.Crash, Fingerprint = crash?.Crash?.Fingerprint,
         };
-        observer.Failure(new StampedEvent(e, new NodeStamp(stamp, span.Node), _skewedNodes.Contains(span.Node), late), fromSpan: true);
+        var stamped = new StampedEvent(e, new NodeStamp(stamp, span.Node), _skewedNodes.Contains(span.Node), late);
+        if (failed) observer.Failure(stamped, fromSpan: true);
+        else observer.SurvivedCrash(stamped);
     }
 
     /// <summary>A failure from the logs: inside its span, in an unexported callee of <paramref name="callerSpanId"/>, or on its own.</summary>

@@ -19,7 +19,7 @@ public sealed class Correlator : ICausalObserver
     public Correlator(CorrelationOptions options, TimeProvider? time = null)
     {
         _stamper = new CausalStamper(options, this);
-        _grouper = new IncidentGrouper(options);
+        _grouper = new IncidentGrouper(options, time);
         _buffer = new ReorderBuffer(options, time ?? TimeProvider.System, _stamper.Process, (e, late) => _stamper.Fail(e, late));
     }
 
@@ -57,4 +57,6 @@ public sealed class Correlator : ICausalObserver
     void ICausalObserver.Served(string service, long timeUnixNanos, bool ok) => _grouper.Served(service, timeUnixNanos, ok);
 
     void ICausalObserver.Failure(StampedEvent e, bool fromSpan) => _grouper.Add(e, fromSpan);
+
+    void ICausalObserver.SurvivedCrash(StampedEvent e) => _grouper.AddSurvivedCrash(e);
 }

@@ -15,8 +15,9 @@ public sealed record SpanCrashOutcome(string SpanCrashId, string? LinkedCrashId)
 /// stream and host) within <see cref="CorrelationOptions.ServiceWindow"/>. Candidates are found through indexes
 /// (trace id; service + host; identity, by time); every structure is bounded.
 /// </summary>
-public sealed class IncidentGrouper(CorrelationOptions options)
+public sealed class IncidentGrouper(CorrelationOptions options, TimeProvider? time = null)
 {
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
     /// <summary>Events kept per incident; a runaway incident does not grow without end.</summary>
     public const int MaxEventsPerIncident = 4096;
     private const int MaxPerKey = 256;
@@ -50,11 +51,14 @@ public sealed class IncidentGrouper(CorrelationOptions options)
 
     /// <summary>A failing span an untraced crash may be linked to; a span carrying a crash is also a view awaiting
     /// its logged twin.</summary>
-    private sealed class SpanFailure(StampedEvent e, Group group)
+    private sealed class SpanFailure(StampedEvent e, Group? group, long recorded)
     {
         public readonly string OriginalId = e.Event.Id;
+        /// <summary>Wall-clock timestamp when it was recorded: a logged twin trails its span by up to a reorder window.</summary>
+        public readonly long Recorded = recorded;
         public StampedEvent Event = e;
-        public readonly Group Group = group;
+        /// <summary>Null for a crash the span survived: it is in no incident until a logged crash claims it.</summary>
+        public readonly Group? Group = group;
         public bool Claimed;
         public string? LinkedTo;
     }
@@ -76,11 +80,20 @@ public sealed class IncidentGrouper(CorrelationOptions options)
         else AddOther(s);
     }
 
+    /// <summary>A crash its span survived: only a view awaiting a logged twin, in no incident of its own.</summary>
+    public void AddSurvivedCrash(StampedEvent s)
+    {
+        var view = new SpanFailure(s, null, _time.GetTimestamp());
+        Indexed(_failingSpans, (s.Event.Service, s.Event.Node)).Add(view);
+        _pendingViews.Enqueue(view);
+        while (_pendingViews.Count > options.MaxSpans) Settle(_pendingViews.Dequeue());
+    }
+
     private void AddSpanFailure(StampedEvent s)
     {
         var group = TraceGroup(s.Event.TraceId!) ?? NewGroup(s.Event);
         Append(group, s);
-        var failure = new SpanFailure(s, group);
+        var failure = new SpanFailure(s, group, _time.GetTimestamp());
         Indexed(_failingSpans, (s.Event.Service, s.Event.Node)).Add(failure);
         if (s.Event.Kind != FailureKind.Crash) return;
         _pendingViews.Enqueue(failure);
@@ -93,10 +106,19 @@ public sealed class IncidentGrouper(CorrelationOptions options)
         var e = s.Event;
         var best = Candidate(e);
         Group group;
+        if (best is { Group: null })
+        {
+            // The span survived it: the logged crash is the failure, of the span's trace.
+            best.Claimed = true;
+            best.LinkedTo = e.Id;
+            e = e with { TraceId = best.Event.Event.TraceId, SpanId = best.Event.Event.SpanId };
+            s = s with { Event = e };
+            best = null;
+        }
         if (best is not null)
         {
             best.Claimed = true;
-            group = Find(best.Group);
+            group = Find(best.Group!);
             var view = best.Event;
             if (view.Event.Kind == FailureKind.Crash && SameFailure(e, view.Event))
             {
@@ -144,11 +166,12 @@ public sealed class IncidentGrouper(CorrelationOptions options)
         (int Rank, long Distance) bestKey = (int.MaxValue, long.MaxValue);
         foreach (var f in list)
         {
-            if (f.Claimed || Find(f.Group).Evicted) continue;
+            if (f.Claimed || (f.Group is not null && Find(f.Group).Evicted)) continue;
             var span = f.Event.Event;
             if (e.TraceId is not null && span.TraceId != e.TraceId) continue;
             long distance = Math.Abs(span.TimeUnixNanos - e.TimeUnixNanos);
-            if (distance > _bound) continue;
+            // A span that survived its crash is no failing span: only the same panic links to it.
+            if (distance > _bound || (f.Group is null && !SameFailure(e, span))) continue;
             int rank = SameFailure(e, span) ? 0 : span.Summary.Length > 0 && e.Summary.Contains(span.Summary, StringComparison.Ordinal) ? 1 : 2;
             if ((rank, distance).CompareTo(bestKey) < 0)
             {
@@ -211,7 +234,7 @@ public sealed class IncidentGrouper(CorrelationOptions options)
     {
         _sinceSweep = 0;
         long horizon = _latest - Math.Max(_serviceWindow, _bound) - options.ReorderWindow.Ticks * 100;
-        Prune(_failingSpans, f => f.Event.Event.TimeUnixNanos < horizon || Find(f.Group).Evicted);
+        Prune(_failingSpans, f => f.Event.Event.TimeUnixNanos < horizon || (f.Group is not null && Find(f.Group).Evicted));
         Prune(_crashesByIdentity, x => x.Time < horizon || Find(x.Group).Evicted);
         Prune(_looseByIdentity, x => x.Time < horizon || Find(x.Group).Evicted);
     }
@@ -227,10 +250,12 @@ public sealed class IncidentGrouper(CorrelationOptions options)
     }
 
     /// <summary>Spans' crashes decided up to <paramref name="horizon"/> (no logged crash within the offset bound can
-    /// still come on time): linked ones, and ones that stay the only view of their panic.</summary>
+    /// still come on time) and held a reorder window of wall time (the logs' detections trail the spans):
+    /// linked ones, and ones that stay the only view of their panic. <see cref="long.MaxValue"/>: all of them.</summary>
     public IReadOnlyList<SpanCrashOutcome> TakeSettled(long horizon)
     {
-        while (_pendingViews.TryPeek(out var v) && (horizon == long.MaxValue || v.Event.Event.TimeUnixNanos + 2 * _bound <= horizon)) Settle(_pendingViews.Dequeue());
+        while (_pendingViews.TryPeek(out var v) && (horizon == long.MaxValue ||
+            (v.Event.Event.TimeUnixNanos + 2 * _bound <= horizon && _time.GetElapsedTime(v.Recorded) >= options.ReorderWindow))) Settle(_pendingViews.Dequeue());
         if (_settled.Count == 0) return [];
         var result = _settled.ToList();
         _settled.Clear();

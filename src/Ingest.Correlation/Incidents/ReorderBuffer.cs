@@ -12,7 +12,8 @@ public sealed record ReleasedTrace(string TraceId, IReadOnlyList<SpanRecord> Spa
 /// older than the watermark; an untraced failure by its time plus the maximum clock offset, so that every span of
 /// its host within that bound (what it may be linked to) has gone before it. An untraced failure also waits for
 /// buffered traces that started before it. An item older than the watermark on arrival goes out flagged late
-/// (a trace gets one more window for the rest of it to join). Bounded: beyond
+/// (a trace gets one more window for the rest of it to join; an untraced failure still waits for the traces
+/// buffered before it). Bounded: beyond
 /// <see cref="CorrelationOptions.MaxBuffered"/> the oldest go regardless, down to half.
 /// </summary>
 public sealed class ReorderBuffer(CorrelationOptions options, TimeProvider time, Action<ReleasedTrace> onTrace, Action<DetectedEvent, bool> onUntraced)
@@ -22,7 +23,7 @@ public sealed class ReorderBuffer(CorrelationOptions options, TimeProvider time,
     private readonly Dictionary<string, TraceUnit> _traces = new(StringComparer.Ordinal);
     // Traces by their earliest time: the release order, found without a scan.
     private readonly SortedSet<TraceUnit> _byTime = new(Comparer<TraceUnit>.Create((a, b) => a.MinTime != b.MinTime ? a.MinTime.CompareTo(b.MinTime) : a.Seq.CompareTo(b.Seq)));
-    private readonly PriorityQueue<(DetectedEvent Event, long Arrival), (long Time, long Seq)> _untraced = new();
+    private readonly PriorityQueue<(DetectedEvent Event, long Arrival, bool Late), (long Time, long Seq)> _untraced = new();
     private long _seq;
     private long _latest = long.MinValue;
     private long _watermark = long.MinValue;
@@ -69,13 +70,10 @@ public sealed class ReorderBuffer(CorrelationOptions options, TimeProvider time,
             return;
         }
         long key = e.TimeUnixNanos + _delay;
-        if (key < _watermark)
-        {
-            onUntraced(e, true);
-            return;
-        }
         _drained = false;
-        _untraced.Enqueue((e, time.GetTimestamp()), (key, _seq++));
+        // Older than the watermark: flagged late, but it still waits for the traces buffered before it (the
+        // spans it may be linked to are likely among them: detections trail their spans).
+        _untraced.Enqueue((e, time.GetTimestamp(), key < _watermark), (key, _seq++));
         Count++;
         Advance(e.TimeUnixNanos);
     }
@@ -144,7 +142,7 @@ public sealed class ReorderBuffer(CorrelationOptions options, TimeProvider time,
             {
                 _untraced.Dequeue();
                 Count--;
-                onUntraced(f.Event, false);
+                onUntraced(f.Event, f.Late);
             }
             else if (trace is not null && (!hasUntraced || untracedReady || trace.MinTime < key.Time))
             {
