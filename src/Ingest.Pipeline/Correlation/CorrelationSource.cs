@@ -313,7 +313,7 @@ public sealed class CorrelationSource
 
     private string _graphWritten = string.Empty;
 
-    /// <summary>The dependency graph, stored as one document that is rewritten when it changes.</summary>
+    /// <summary>This worker's dependency graph, stored as one document that is rewritten when it changes.</summary>
     private void WriteGraph()
     {
         IReadOnlyList<DependencyEdge> edges;
@@ -324,13 +324,15 @@ public sealed class CorrelationSource
             lag = new Dictionary<string, long>(_correlator.Skew.All);
         }
         if (edges.Count == 0) return;
-        string signature = string.Join(";", edges) + "|" + string.Join(";", lag);
+        int[] partitions = [.. Assignment.Select(tp => tp.Partition.Value).Distinct().Order()];
+        string signature = string.Join(";", edges) + "|" + string.Join(";", lag) + "|" + string.Join(",", partitions);
         if (signature == _graphWritten) return;
         _graphWritten = signature;
-        var graph = new DependencyGraphEvent { Stream = "correlation", Line = 0, Edges = edges, ClockLagNanos = lag };
+        var graph = new DependencyGraphEvent { Stream = "correlation", Line = 0, Edges = edges, ClockLagNanos = lag, Partitions = partitions };
         _sink.Enqueue(new IndexedEvent
         {
-            Id = "dependency-graph:" + _kafka.GroupId, Event = graph, Stream = IncidentStream, FirstOffset = 0,
+            // One per worker's share of the partitions: members of a group each store theirs.
+            Id = $"dependency-graph:{_kafka.GroupId}:{string.Join(",", partitions)}", Event = graph, Stream = IncidentStream, FirstOffset = 0,
             Timestamp = _time.GetUtcNow(), Metadata = SourceMetadata.Empty, Tracked = false,
         });
     }
