@@ -30,7 +30,8 @@ public sealed class DependencyGraph
             string callee = incident.RootCause.Event.Service;
             foreach (var step in incident.Path)
             {
-                if (step.Service == callee || step.At < incident.RootCause.Stamp || !_edges.ContainsKey((step.Service, callee))) continue;
+                // The path is in causal order from the root: every other service in it failed after the crash.
+                if (step.Service == callee || !_edges.ContainsKey((step.Service, callee))) continue;
                 propagated[(step.Service, callee)] = propagated.GetValueOrDefault((step.Service, callee)) + 1;
             }
         }

@@ -22,6 +22,7 @@ public sealed class IncidentGrouper(CorrelationOptions options, TimeProvider? ti
     public const int MaxEventsPerIncident = 4096;
     private const int MaxPerKey = 256;
     private const int OutcomesPerService = 4096;
+    private const int MaxServices = 10_000;
 
     private readonly long _bound = options.MaxClockOffset.Ticks * 100;
     private readonly long _serviceWindow = options.ServiceWindow.Ticks * 100;
@@ -65,7 +66,11 @@ public sealed class IncidentGrouper(CorrelationOptions options, TimeProvider? ti
 
     public void Served(string service, long time, bool ok)
     {
-        if (!_outcomes.TryGetValue(service, out var list)) _outcomes[service] = list = [];
+        if (!_outcomes.TryGetValue(service, out var list))
+        {
+            if (_outcomes.Count >= MaxServices) return;
+            _outcomes[service] = list = [];
+        }
         list.Add((time, ok));
         if (list.Count > OutcomesPerService) list.RemoveRange(0, list.Count - OutcomesPerService);
     }
