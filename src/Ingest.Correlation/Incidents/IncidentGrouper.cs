@@ -21,7 +21,6 @@ public sealed class IncidentGrouper(CorrelationOptions options, TimeProvider? ti
     /// <summary>Events kept per incident; a runaway incident does not grow without end.</summary>
     public const int MaxEventsPerIncident = 4096;
     private const int MaxPerKey = 256;
-    private const int OutcomesPerService = 4096;
     private const int MaxServices = 10_000;
 
     private readonly long _bound = options.MaxClockOffset.Ticks * 100;
@@ -35,7 +34,7 @@ public sealed class IncidentGrouper(CorrelationOptions options, TimeProvider? ti
     private readonly Dictionary<string, List<(long Time, Group Group)>> _looseByIdentity = new(StringComparer.Ordinal);
     private readonly Queue<SpanFailure> _pendingViews = new();
     private readonly List<SpanCrashOutcome> _settled = [];
-    private readonly Dictionary<string, List<(long Time, bool Ok)>> _outcomes = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _lastServed = new(StringComparer.Ordinal);
     private long _seq;
     private long _latest = long.MinValue;
     private int _sinceSweep;
@@ -64,15 +63,11 @@ public sealed class IncidentGrouper(CorrelationOptions options, TimeProvider? ti
         public string? LinkedTo;
     }
 
+    /// <summary>Recovered needs only the latest successful answer of each service.</summary>
     public void Served(string service, long time, bool ok)
     {
-        if (!_outcomes.TryGetValue(service, out var list))
-        {
-            if (_outcomes.Count >= MaxServices) return;
-            _outcomes[service] = list = [];
-        }
-        list.Add((time, ok));
-        if (list.Count > OutcomesPerService) list.RemoveRange(0, list.Count - OutcomesPerService);
+        if (!ok || (_lastServed.Count >= MaxServices && !_lastServed.ContainsKey(service))) return;
+        _lastServed[service] = Math.Max(time, _lastServed.GetValueOrDefault(service, long.MinValue));
     }
 
     public void Add(StampedEvent s, bool fromSpan)
@@ -335,7 +330,7 @@ public sealed class IncidentGrouper(CorrelationOptions options, TimeProvider? ti
                 var first = service.First();
                 // Recovered: the service answered a request successfully after its last failure here.
                 long last = service.Max(e => e.Event.TimeUnixNanos);
-                bool recovered = _outcomes.TryGetValue(service.Key, out var outcomes) && outcomes.Exists(o => o.Ok && o.Time > last);
+                bool recovered = _lastServed.TryGetValue(service.Key, out long served) && served > last;
                 path.Add(new PropagationStep(service.Key, first.Event.Kind, first.Stamp, recovered));
             }
             result.Add(new Incident

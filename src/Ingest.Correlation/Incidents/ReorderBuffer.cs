@@ -18,6 +18,7 @@ public sealed record ReleasedTrace(string TraceId, IReadOnlyList<SpanRecord> Spa
 /// </summary>
 public sealed class ReorderBuffer(CorrelationOptions options, TimeProvider time, Action<ReleasedTrace> onTrace, Action<DetectedEvent, bool> onUntraced)
 {
+    private const int ScanLimit = 32;
     private readonly long _window = options.ReorderWindow.Ticks * 100;
     private readonly long _delay = options.MaxClockOffset.Ticks * 100;
     private readonly Dictionary<string, TraceUnit> _traces = new(StringComparer.Ordinal);
@@ -125,7 +126,10 @@ public sealed class ReorderBuffer(CorrelationOptions options, TimeProvider time,
     {
         while (true)
         {
+            // The earliest ready trace, among the first few: a burst of traces all still held (a replay) must not
+            // make every arrival scan the whole buffer.
             TraceUnit? trace = null;
+            int looked = 0;
             foreach (var tb in _byTime)
             {
                 if (force || Ready(tb))
@@ -133,6 +137,7 @@ public sealed class ReorderBuffer(CorrelationOptions options, TimeProvider time,
                     trace = tb;
                     break;
                 }
+                if (++looked == ScanLimit) break;
             }
             bool hasUntraced = _untraced.TryPeek(out var f, out var key);
             bool untracedReady = hasUntraced && (force || (key.Time <= _watermark && time.GetElapsedTime(f.Arrival) >= options.MinHold));

@@ -141,6 +141,7 @@ public sealed class CorrelationSource
     private IEnumerable<TopicPartitionOffset> OnAssigned(IConsumer<byte[], byte[]> consumer, List<TopicPartition> partitions)
     {
         Assignment = partitions;
+        _logger.LogInformation("correlation: assigned {Count} partitions: {Partitions}", partitions.Count, string.Join(", ", partitions.Select(tp => $"{tp.Topic}[{tp.Partition.Value}]")));
         Reset();
         // Re-read the lookback window: the correlator's state is rebuilt, nothing needs committing.
         if (_topics.ReplayFromBeginning) return partitions.Select(tp => new TopicPartitionOffset(tp, Offset.Beginning));

@@ -68,6 +68,13 @@ public sealed class ScaleOutProcessTests
         answers.Contains("|payments+>orders+>gateway+", StringComparison.Ordinal) &&
         answers.Split('\n').Any(l => l.StartsWith("group nil_pointer_dereference ", StringComparison.Ordinal) && l.EndsWith(" 2", StringComparison.Ordinal));
 
+    private static int LastAssignment(string output)
+    {
+        const string marker = "correlation: assigned ";
+        int at = output.LastIndexOf(marker, StringComparison.Ordinal);
+        return at < 0 ? 0 : int.Parse(output.AsSpan(at + marker.Length, output.IndexOf(' ', at + marker.Length) - at - marker.Length), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     private static string Run(int processes, string? expected)
     {
         string dir = Directory.CreateTempSubdirectory("ingest-scale-").FullName;
@@ -89,6 +96,9 @@ public sealed class ScaleOutProcessTests
             }
             var clients = ports.Select(p => new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{p}") }).ToList();
             Wait.Until(() => clients.All(c => TryGet(c, "/healthz") is not null), TimeSpan.FromSeconds(60), "every process serving",
+                () => string.Join("\n----\n", running.Select(r => r.Output)));
+            // The group has settled (each process holds its share of the 2 × 4 partitions) before the data comes.
+            Wait.Until(() => running.All(r => LastAssignment(r.Output) == 8 / processes), TimeSpan.FromSeconds(60), "partitions shared",
                 () => string.Join("\n----\n", running.Select(r => r.Output)));
             CorrelationEndToEndTests.ProduceAll(bootstrap, CorrelationEndToEndTests.Build(Traces));
             string answers = "-";

@@ -16,7 +16,8 @@ public sealed class ServedIncidentTests
         Kafka = new { Topics = new[] { new { Name = "logs", Format = "Raw" }, new { Name = "logs-json", Format = "Json" }, new { Name = "otlp_logs", Format = "OtlpProto" } } },
         Serve = new { DataDirectory = Path.Combine(dir, "data"), Urls = $"http://127.0.0.1:{port}" },
         Assembly = new { IdleFlush = "00:00:00.300" },
-        Correlation = new { ReorderWindow = "00:00:03", MinHold = "00:00:02", SpansFormat = "OtlpJson" },
+        // A reorder window of margin: the logged panics trail their spans by the assembly of the log stream.
+        Correlation = new { ReorderWindow = "00:00:05", MinHold = "00:00:02", SpansFormat = "OtlpJson" },
     };
 
     private static JsonElement Get(HttpClient http, string path) => JsonDocument.Parse(http.GetStringAsync(path).GetAwaiter().GetResult()).RootElement;
