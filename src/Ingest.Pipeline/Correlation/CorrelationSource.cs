@@ -231,7 +231,10 @@ public sealed class CorrelationSource
         {
             _spanCrashOrder.Enqueue(id);
             // Bounded like the correlator's spans: the oldest undecided one is written as it stands.
-            while (_spanCrashOrder.Count > _options.MaxSpans && _spanCrashes.Remove(_spanCrashOrder.Dequeue(), out var oldest)) IndexSpanCrash(oldest);
+            while (_spanCrashOrder.Count > _options.MaxSpans)
+            {
+                if (_spanCrashes.Remove(_spanCrashOrder.Dequeue(), out var oldest)) IndexSpanCrash(oldest);
+            }
         }
         var exceptions = span.Exceptions.ToArray();
         exceptions[at] = ex with { Crash = DetectionPublisher.CrashInfoOf(crash) };
@@ -246,9 +249,7 @@ public sealed class CorrelationSource
         {
             foreach (var outcome in _correlator.TakeSettledSpanCrashes())
             {
-                if (!_spanCrashes.Remove(outcome.SpanCrashId, out var e)) continue;
-                if (outcome.LinkedCrashId is null) write.Add(e);
-                else SpanCrashesLinked++;
+                if (_spanCrashes.Remove(outcome.SpanCrashId, out var e) && outcome.LinkedCrashId is null) write.Add(e);
             }
         }
         foreach (var e in write) IndexSpanCrash(e);
@@ -259,9 +260,6 @@ public sealed class CorrelationSource
         _sink.Enqueue(e);
         StackCrashes++;
     }
-
-    /// <summary>Span crashes that were the same panic as a logged crash (not written: the log's document is the failure).</summary>
-    public long SpanCrashesLinked { get; private set; }
 
     public long StackCrashes { get; private set; }
 
