@@ -3,12 +3,15 @@ using Ingest.GoRuntime.Model;
 
 namespace Ingest.Correlation.Incidents;
 
-/// <summary>The service dependency graph as a stored document (type dependency_graph), rewritten as it changes.</summary>
+/// <summary>The service dependency graph as a stored document (type dependency_graph), rewritten as it changes:
+/// one per correlating worker, over the partitions it holds (the API adds up the workers' documents).</summary>
 public sealed class DependencyGraphEvent : RuntimeEvent, ISelfWritingEvent
 {
     public override RuntimeEventType Type => RuntimeEventType.DependencyGraph;
     public required IReadOnlyList<DependencyEdge> Edges { get; init; }
     public required IReadOnlyDictionary<string, long> ClockLagNanos { get; init; }
+    /// <summary>The partitions (of the co-partitioned spans and detections topics) it was computed from.</summary>
+    public required IReadOnlyList<int> Partitions { get; init; }
 
     public void WriteFields(Utf8JsonWriter w)
     {
@@ -32,6 +35,9 @@ public sealed class DependencyGraphEvent : RuntimeEvent, ISelfWritingEvent
             w.WriteNumber("behind_ms", lag / 1e6);
             w.WriteEndObject();
         }
+        w.WriteEndArray();
+        w.WriteStartArray("partitions");
+        foreach (int p in Partitions) w.WriteNumberValue(p);
         w.WriteEndArray();
         w.WriteStartArray("services");
         foreach (string s in Edges.SelectMany(e => new[] { e.Caller, e.Callee }).Distinct().Order(StringComparer.Ordinal)) w.WriteStringValue(s);

@@ -24,6 +24,7 @@ public sealed class IncidentEvent : RuntimeEvent, ISelfWritingEvent
     public void WriteFields(Utf8JsonWriter w)
     {
         var i = Incident;
+        w.WriteString("classification", i.Classification);
         w.WriteStartObject("root_cause");
         WriteEventFields(w, i.RootCause);
         w.WriteEndObject();
@@ -69,6 +70,11 @@ public sealed class IncidentEvent : RuntimeEvent, ISelfWritingEvent
         if (e.Event.SpanId is { } s) w.WriteString("span_id", s);
         w.WriteString("summary", e.Event.Summary);
         if (e.Event.Fingerprint is { } f) w.WriteString("fingerprint", f);
+        if (e.Event.Crash is { } crash)
+        {
+            w.WriteString("category", crash.Category);
+            if (crash.RootCauseFrame is { } frame) w.WriteString("root_cause_frame", frame);
+        }
         w.WriteBoolean("clock_skew", e.ClockSkew);
         w.WriteBoolean("late", e.Late);
     }

@@ -1,4 +1,5 @@
 using Ingest.Correlation.Clocks;
+using Ingest.Correlation.Model;
 
 namespace Ingest.Correlation.Incidents;
 
@@ -13,6 +14,9 @@ public enum FailureKind
 /// <summary>A failure a detector found (a crash, an error span, a blocking finding, a GC anomaly) on one node.</summary>
 public sealed record DetectedEvent
 {
+    /// <summary>The service name of events whose source named none.</summary>
+    public const string UnknownService = "unknown";
+
     /// <summary>The document id of the evidence (crash:logs:3:1024:0, an alert id, span:trace:span).</summary>
     public required string Id { get; init; }
     public required FailureKind Kind { get; init; }
@@ -28,6 +32,15 @@ public sealed record DetectedEvent
     public string? Fingerprint { get; init; }
     /// <summary>A stamp the service wrote itself (log field hlc), merged into the node's clock.</summary>
     public HybridTimestamp? Hlc { get; init; }
+    /// <summary>The log stream it came from (file, pod): the only identity of a failure whose service is unknown.</summary>
+    public string? Stream { get; init; }
+    /// <summary>For crashes (and spans carrying one): what the crash parser found.</summary>
+    public CrashInfo? Crash { get; init; }
+
+    public bool KnownService => Service.Length > 0 && Service != UnknownService;
+
+    /// <summary>What an untraced failure may be linked by: its service, or when that is unknown its stream and host.</summary>
+    public string Identity => KnownService ? "service:" + Service : $"stream:{Stream}@{Node}";
 }
 
 /// <summary>An event placed in causal order, with what made its stamp doubtful.</summary>
@@ -43,6 +56,8 @@ public sealed record Incident
     public required IReadOnlyList<StampedEvent> Events { get; init; }
     /// <summary>The first failure in causal order.</summary>
     public required StampedEvent RootCause { get; init; }
+    /// <summary>The root cause's crash category when it is a crash (or a span carrying one), else its kind.</summary>
+    public string Classification => RootCause.Event.Crash?.Category ?? IncidentEvent.Kind(RootCause.Event.Kind);
     public required IReadOnlyList<PropagationStep> Path { get; init; }
     public required IReadOnlyList<string> TraceIds { get; init; }
     public required IReadOnlyList<string> Services { get; init; }

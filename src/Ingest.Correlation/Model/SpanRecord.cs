@@ -8,7 +8,15 @@ public enum SpanStatus
 }
 
 /// <summary>An <c>exception</c> span event (OpenTelemetry semantic conventions).</summary>
-public sealed record SpanException(string? Type, string? Message, string? StackTrace);
+public sealed record SpanException(string? Type, string? Message, string? StackTrace)
+{
+    /// <summary>Set when the stack trace is Go runtime output the crash parser understood.</summary>
+    public CrashInfo? Crash { get; init; }
+}
+
+/// <summary>What the crash parser made of a panic: its category, the first frame of the service's own code, and
+/// the fingerprint that identifies the same bug wherever it is seen.</summary>
+public sealed record CrashInfo(string Category, string? RootCauseFrame, string? Fingerprint);
 
 /// <summary>One span as the OpenTelemetry Collector exports it, reduced to what correlation needs.</summary>
 public sealed record SpanRecord

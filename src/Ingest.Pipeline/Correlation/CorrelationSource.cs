@@ -1,6 +1,7 @@
 using Confluent.Kafka;
 using Ingest.Correlation.Incidents;
 using Ingest.Correlation.Model;
+using Ingest.GoRuntime.Model;
 using Ingest.Pipeline.Model;
 using Ingest.Pipeline.Sinks;
 using Ingest.Pipeline.Sources.Kafka;
@@ -32,6 +33,9 @@ public sealed class CorrelationSource
     private Correlator _correlator;
     private readonly CorrelationOptions _options;
     private readonly List<SpanRecord> _spans = [];
+    // Span crashes parsed but not yet decided on (see ParseStack), in arrival order for the bound.
+    private readonly Dictionary<string, IndexedEvent> _spanCrashes = new(StringComparer.Ordinal);
+    private readonly Queue<string> _spanCrashOrder = new();
 
     private readonly Ingest.GoRuntime.Analysis.AnalyzerOptions _analysis;
 
@@ -116,11 +120,13 @@ public sealed class CorrelationSource
                     if (_time.GetElapsedTime(lastMessage) >= _options.ReorderWindow) Flush();
                     else Tick();
                     WriteChanged();
+                    IndexSettledSpanCrashes();
                     lock (_gate) CorrelationMetrics.Publish(_correlator.Skew.All, _correlator.SkewedNodes, _correlator.SkewRejections, _correlator.LateEvents);
                 }
             }
             Flush();
             WriteChanged();
+            IndexSettledSpanCrashes();
             consumer.Close();
         }
         catch (OperationCanceledException)
@@ -131,6 +137,7 @@ public sealed class CorrelationSource
     private IEnumerable<TopicPartitionOffset> OnAssigned(IConsumer<byte[], byte[]> consumer, List<TopicPartition> partitions)
     {
         Assignment = partitions;
+        _logger.LogInformation("correlation: assigned {Count} partitions: {Partitions}", partitions.Count, string.Join(", ", partitions.Select(tp => $"{tp.Topic}[{tp.Partition.Value}]")));
         Reset();
         // Re-read the lookback window: the correlator's state is rebuilt, nothing needs committing.
         if (_topics.ReplayFromBeginning) return partitions.Select(tp => new TopicPartitionOffset(tp, Offset.Beginning));
@@ -154,6 +161,8 @@ public sealed class CorrelationSource
         {
             _correlator = new Correlator(_options, _time);
             _written.Clear();
+            _spanCrashes.Clear();
+            _spanCrashOrder.Clear();
         }
     }
 
@@ -177,39 +186,75 @@ public sealed class CorrelationSource
                 _logger.LogWarning("correlation: undecodable span batch skipped: {Reason}", error);
                 return;
             }
-            foreach (var s in _spans)
-            {
-                _correlator.AddSpan(s);
-                foreach (var ex in s.Exceptions) IndexStack(s, ex);
-            }
+            foreach (var s in _spans) _correlator.AddSpan(ParseStack(s));
             Spans += _spans.Count;
         }
     }
 
     /// <summary>
-    /// A Go exception event carries runtime.Stack text: it goes through the same crash parser as the logs and is
-    /// indexed as a recovered crash of that span, with its category, root-cause frame and fingerprint.
+    /// A Go exception event carries runtime.Stack text: it goes through the same crash parser as the logs, so the
+    /// correlator can tell it is the same panic as a logged crash (category, root-cause frame, fingerprint). Its
+    /// document waits for the correlator's verdict: when the logs show the same panic, that crash document is the
+    /// failure and this one is never written; otherwise it is indexed as a recovered crash of its span.
     /// </summary>
-    private void IndexStack(SpanRecord span, SpanException ex)
+    private SpanRecord ParseStack(SpanRecord span)
     {
-        if (ex.StackTrace is not { } stack || !stack.Contains("goroutine ", StringComparison.Ordinal)) return;
+        int at = -1;
+        for (int i = 0; i < span.Exceptions.Count && at < 0; i++)
+        {
+            if (span.Exceptions[i].StackTrace?.Contains("goroutine ", StringComparison.Ordinal) == true) at = i;
+        }
+        if (at < 0) return span;
+        var ex = span.Exceptions[at];
         string message = (ex.Message ?? ex.Type ?? "error").ReplaceLineEndings(" ");
-        string text = $"panic: {message}\n\n{stack}\n";
+        string text = $"panic: {message}\n\n{ex.StackTrace}\n";
         var stream = new StreamKey(_topics.SpansTopic, 0, $"{span.Service}/{span.Node}");
         var metadata = new SourceMetadata { Service = span.Service, Host = span.Node, TraceId = span.TraceId, SpanId = span.SpanId };
-        using var input = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(text));
-        Ingest.Pipeline.Analysis.StreamAnalyzer.Analyze(input, stream.Source, _analysis, e =>
+        CrashEvent? crash = null;
+        using (var input = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(text)))
         {
-            if (e is not Ingest.GoRuntime.Model.CrashEvent crash) return;
-            // The span finished and was exported: the process survived it.
-            crash.Recovered = true;
-            _sink.Enqueue(new IndexedEvent
+            Ingest.Pipeline.Analysis.StreamAnalyzer.Analyze(input, stream.Source, _analysis, e => crash ??= e as CrashEvent);
+        }
+        if (crash is null) return span;
+        // The span finished and was exported: the process survived it.
+        crash.Recovered = true;
+        string id = CausalStamper.SpanCrashId(span);
+        if (_spanCrashes.TryAdd(id, new IndexedEvent
             {
-                Id = $"crash:span:{span.TraceId}:{span.SpanId}", Event = e, Stream = stream, FirstOffset = 0,
+                Id = id, Event = crash, Stream = stream, FirstOffset = 0,
                 Timestamp = DateTimeOffset.FromUnixTimeMilliseconds(span.EndUnixNanos / 1_000_000), Metadata = metadata,
-            });
-            StackCrashes++;
-        });
+            }))
+        {
+            _spanCrashOrder.Enqueue(id);
+            // Bounded like the correlator's spans: the oldest undecided one is written as it stands.
+            while (_spanCrashOrder.Count > _options.MaxSpans)
+            {
+                if (_spanCrashes.Remove(_spanCrashOrder.Dequeue(), out var oldest)) IndexSpanCrash(oldest);
+            }
+        }
+        var exceptions = span.Exceptions.ToArray();
+        exceptions[at] = ex with { Crash = DetectionPublisher.CrashInfoOf(crash) };
+        return span with { Exceptions = exceptions };
+    }
+
+    /// <summary>Writes the span crashes the correlator found no logged twin for, forgets the linked ones.</summary>
+    private void IndexSettledSpanCrashes()
+    {
+        var write = new List<IndexedEvent>();
+        lock (_gate)
+        {
+            foreach (var outcome in _correlator.TakeSettledSpanCrashes())
+            {
+                if (_spanCrashes.Remove(outcome.SpanCrashId, out var e) && outcome.LinkedCrashId is null) write.Add(e);
+            }
+        }
+        foreach (var e in write) IndexSpanCrash(e);
+    }
+
+    private void IndexSpanCrash(IndexedEvent e)
+    {
+        _sink.Enqueue(e);
+        StackCrashes++;
     }
 
     public long StackCrashes { get; private set; }
@@ -254,7 +299,6 @@ public sealed class CorrelationSource
             {
                 Id = incident.Id, Event = e, Stream = IncidentStream, FirstOffset = 0,
                 Timestamp = DateTimeOffset.FromUnixTimeMilliseconds(last / 1_000_000), Metadata = new SourceMetadata { Service = incident.RootCause.Event.Service },
-               
             });
             IncidentsWritten++;
             CorrelationMetrics.IncidentWritten();
@@ -263,7 +307,7 @@ public sealed class CorrelationSource
 
     private string _graphWritten = string.Empty;
 
-    /// <summary>The dependency graph, stored as one document that is rewritten when it changes.</summary>
+    /// <summary>This worker's dependency graph, stored as one document that is rewritten when it changes.</summary>
     private void WriteGraph()
     {
         IReadOnlyList<DependencyEdge> edges;
@@ -274,13 +318,15 @@ public sealed class CorrelationSource
             lag = new Dictionary<string, long>(_correlator.Skew.All);
         }
         if (edges.Count == 0) return;
-        string signature = string.Join(";", edges) + "|" + string.Join(";", lag);
+        int[] partitions = [.. Assignment.Select(tp => tp.Partition.Value).Distinct().Order()];
+        string signature = string.Join(";", edges) + "|" + string.Join(";", lag) + "|" + string.Join(",", partitions);
         if (signature == _graphWritten) return;
         _graphWritten = signature;
-        var graph = new DependencyGraphEvent { Stream = "correlation", Line = 0, Edges = edges, ClockLagNanos = lag };
+        var graph = new DependencyGraphEvent { Stream = "correlation", Line = 0, Edges = edges, ClockLagNanos = lag, Partitions = partitions };
         _sink.Enqueue(new IndexedEvent
         {
-            Id = "dependency-graph:" + _kafka.GroupId, Event = graph, Stream = IncidentStream, FirstOffset = 0,
+            // One per worker's share of the partitions: members of a group each store theirs.
+            Id = $"dependency-graph:{_kafka.GroupId}:{string.Join(",", partitions)}", Event = graph, Stream = IncidentStream, FirstOffset = 0,
             Timestamp = _time.GetUtcNow(), Metadata = SourceMetadata.Empty,
         });
     }

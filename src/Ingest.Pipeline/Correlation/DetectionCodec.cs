@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Ingest.Correlation.Clocks;
 using Ingest.Correlation.Incidents;
+using Ingest.Correlation.Model;
 
 namespace Ingest.Pipeline.Correlation;
 
@@ -24,6 +25,12 @@ public static class DetectionCodec
             w.WriteString("summary", e.Summary);
             if (e.Fingerprint is { } f) w.WriteString("fingerprint", f);
             if (e.Hlc is { } h) w.WriteString("hlc", h.ToString());
+            if (e.Stream is { } stream) w.WriteString("stream", stream);
+            if (e.Crash is { } crash)
+            {
+                w.WriteString("category", crash.Category);
+                if (crash.RootCauseFrame is { } frame) w.WriteString("root_cause_frame", frame);
+            }
             w.WriteEndObject();
         }
         return ms.ToArray();
@@ -54,6 +61,8 @@ public static class DetectionCodec
                 TraceId = Str("trace_id"), SpanId = Str("span_id"), ParentSpanId = Str("parent_span_id"),
                 Summary = Str("summary") ?? string.Empty, Fingerprint = Str("fingerprint"),
                 Hlc = Str("hlc") is { } h && HybridTimestamp.TryParse(h, out var stamp) ? stamp : null,
+                Stream = Str("stream"),
+                Crash = kind == FailureKind.Crash && Str("category") is { } category ? new CrashInfo(category, Str("root_cause_frame"), Str("fingerprint")) : null,
             };
         }
         catch (JsonException)

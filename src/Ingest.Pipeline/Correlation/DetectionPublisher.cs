@@ -1,5 +1,6 @@
 using Confluent.Kafka;
 using Ingest.Correlation.Incidents;
+using Ingest.Correlation.Model;
 using Ingest.GoRuntime.Model;
 using Ingest.Pipeline.Analysis;
 using Ingest.Pipeline.Delivery;
@@ -46,21 +47,24 @@ public sealed class DetectionPublisher : IEventStage, IDisposable
         string service = GcAnalytics.ServiceOf(e);
         string node = m.Host ?? m.Pod ?? e.Stream.Source;
         long nanos = e.Timestamp.ToUnixTimeMilliseconds() * 1_000_000 + e.Timestamp.Ticks % TimeSpan.TicksPerMillisecond * 100;
-        DetectedEvent Make(FailureKind kind, string summary, string? fingerprint) => new()
+        DetectedEvent Make(FailureKind kind, string summary, string? fingerprint, CrashInfo? crash = null) => new()
         {
-            Id = e.Id, Kind = kind, Service = service, Node = node, TimeUnixNanos = nanos,
-            TraceId = m.TraceId, SpanId = m.SpanId, Summary = summary, Fingerprint = fingerprint,
+            Id = e.Id, Kind = kind, Service = service, Node = node, TimeUnixNanos = nanos, Stream = e.Stream.ToString(),
+            TraceId = m.TraceId, SpanId = m.SpanId, Summary = summary, Fingerprint = fingerprint, Crash = crash,
             Hlc = m.Hlc is { } h && Ingest.Correlation.Clocks.HybridTimestamp.TryParse(h, out var stamp) ? stamp : null,
         };
         return e.Event switch
         {
-            CrashEvent c => Make(FailureKind.Crash, $"{c.Category}: {c.Message}", c.Fingerprint),
+            CrashEvent c => Make(FailureKind.Crash, $"{c.Category}: {c.Message}", c.Fingerprint, CrashInfoOf(c)),
             GoroutineDumpEvent d when d.Findings.Any(f => f.Kind is "deadlock" or "contention") =>
                 Make(FailureKind.Blocking, d.Findings.First(f => f.Kind is "deadlock" or "contention").Summary, null),
             GcAlertEvent a when a.Status == GcAlertEvent.Firing && a.Cycles == 1 => Make(FailureKind.GcAnomaly, $"{a.Kind}: {a.Reason}", a.Fingerprint),
             _ => null,
         };
     }
+
+    /// <summary>What correlation needs of a parsed crash (the same for a logged panic and a span's exception).</summary>
+    public static CrashInfo CrashInfoOf(CrashEvent c) => new(c.Category, c.RootCause?.Function, c.Fingerprint.Length > 0 ? c.Fingerprint : null);
 
     public void Process(IndexedEvent e, Action<IndexedEvent> next)
     {

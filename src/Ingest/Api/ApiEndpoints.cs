@@ -126,9 +126,9 @@ public static class ApiEndpoints
         });
         api.MapGet("/incidents/{id}", async (string id, CancellationToken ct) =>
             await store.ByIdAsync(id, "incident", ct) is { } doc ? Results.Text(doc, "application/json") : Results.NotFound());
-        // The stored graph: the same answer whichever worker of the group correlated it.
+        // The stored graph, added up over the group's workers: the same answer however many share the partitions.
         api.MapGet("/dependency-graph", async (CancellationToken ct) =>
-            await store.RecentAsync("dependency_graph", 1, null, null, ct) is [var doc, ..]
+            DependencyGraphDocuments.Merge(await store.RecentAsync("dependency_graph", 64, null, null, ct)) is { } doc
                 ? Results.Text(doc, "application/json")
                 : Results.NotFound(new { error = "no dependency graph yet: no spans with parents seen" }));
         api.MapGet("/clock-skew", (IServiceProvider services) =>

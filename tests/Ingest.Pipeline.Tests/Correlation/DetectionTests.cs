@@ -2,6 +2,7 @@ using System.Text;
 using Confluent.Kafka;
 using Ingest.Correlation.Clocks;
 using Ingest.Correlation.Incidents;
+using Ingest.Correlation.Model;
 using Ingest.GoRuntime.Model;
 using Ingest.Pipeline.Correlation;
 using Ingest.Pipeline.Model;
@@ -29,6 +30,8 @@ public sealed class DetectionTests
         Assert.Equal(new HybridTimestamp(1764410400340000000, 7), detected.Hlc);
         Assert.Equal("4bf92f3577b34da6a3ce929d0e0e4736", detected.TraceId);
         Assert.Equal(crash.Fingerprint, detected.Fingerprint);
+        Assert.Equal(new CrashInfo(crash.Category, crash.RootCause!.Function, crash.Fingerprint), detected.Crash);
+        Assert.Equal(stream.ToString(), detected.Stream);
 
         // On the wire and back.
         Assert.Equal(detected, DetectionCodec.Decode(DetectionCodec.Encode(detected)));
