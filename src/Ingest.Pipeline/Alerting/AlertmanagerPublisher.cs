@@ -130,16 +130,20 @@ public sealed class AlertmanagerPublisher : IAlertNotifier, IDisposable
         return due.Count;
     }
 
-    private PostableAlert ToPayload(GcAlertEvent a, DateTimeOffset now)
-    {
-        var labels = new Dictionary<string, string>(_options.ExtraLabels)
+    /// <summary>The labels an alert is pushed with: what Alertmanager identifies it by (<see cref="AlertmanagerFingerprint"/>).</summary>
+    public static Dictionary<string, string> Labels(AlertingOptions options, string service, string instance, string kind) =>
+        new(options.ExtraLabels)
         {
             ["alertname"] = "GoGcAnomaly",
-            ["service"] = a.Service,
-            ["instance"] = a.Instance,
-            ["kind"] = a.Kind,
-            ["severity"] = _options.Severity.GetValueOrDefault(a.Kind, "warning"),
+            ["service"] = service,
+            ["instance"] = instance,
+            ["kind"] = kind,
+            ["severity"] = options.Severity.GetValueOrDefault(kind, "warning"),
         };
+
+    private PostableAlert ToPayload(GcAlertEvent a, DateTimeOffset now)
+    {
+        var labels = Labels(_options, a.Service, a.Instance, a.Kind);
         var annotations = new Dictionary<string, string>
         {
             ["summary"] = $"GC {a.Kind.Replace('_', ' ')} on {a.Service} ({a.Instance})",

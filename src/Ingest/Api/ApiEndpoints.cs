@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Ingest.GoRuntime.Model;
 using Ingest.Hosting;
+using Ingest.Pipeline.Alerting;
 using Ingest.Pipeline.Analysis;
 using Ingest.Pipeline.Correlation;
 using Ingest.Pipeline.Sinks;
@@ -118,11 +119,13 @@ public static class ApiEndpoints
     {
         api.MapGet("/incidents", async (int? limit, string? service, DateTimeOffset? since, CancellationToken ct) =>
             LimitError(limit, MaxLimit) ?? RawArray(await store.RecentAsync("incident", limit ?? 50, since, service, ct)));
-        api.MapGet("/incidents/{id}/postmortem", async (string id, string? lang, IServiceProvider services, CancellationToken ct) =>
+        api.MapGet("/incidents/{id}/postmortem", async (string id, string? lang, string? format, IServiceProvider services, CancellationToken ct) =>
         {
             if (lang is not (null or "en" or "zh")) return Results.BadRequest(new { error = "lang is en or zh" });
-            var writer = new PostmortemWriter(store, services.GetService<PostmortemOptions>() ?? new PostmortemOptions());
-            return await writer.WriteAsync(id, lang ?? "en", ct) is { } draft ? Results.Text(draft, "text/markdown; charset=utf-8") : Results.NotFound();
+            if (format is not (null or "markdown" or "json")) return Results.BadRequest(new { error = "format is markdown or json" });
+            var writer = new PostmortemWriter(store, services.GetService<PostmortemOptions>() ?? new PostmortemOptions(), services.GetService<AlertingOptions>());
+            return await writer.WriteAsync(id, lang ?? "en", format ?? "markdown", ct) is { } draft
+                ? Results.Text(draft, PostmortemWriter.ContentType(format ?? "markdown")) : Results.NotFound();
         });
         api.MapGet("/incidents/{id}", async (string id, CancellationToken ct) =>
             await store.ByIdAsync(id, "incident", ct) is { } doc ? Results.Text(doc, "application/json") : Results.NotFound());

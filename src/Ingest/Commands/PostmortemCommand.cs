@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Ingest.Hosting;
+using Ingest.Pipeline.Alerting;
 using Ingest.Pipeline.Sinks;
 using Ingest.Pipeline.Sinks.Elasticsearch;
 using Ingest.Pipeline.Sinks.Sqlite;
@@ -9,7 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Ingest.Commands;
 
 /// <summary>
-/// <c>ingest postmortem --incident ID [--lang en|zh] [--out FILE]</c>: the Markdown postmortem draft of an
+/// <c>ingest postmortem --incident ID [--lang en|zh] [--format markdown|json] [--out FILE]</c>: the postmortem draft of an
 /// incident, read from the store the worker writes to (the embedded store under Serve:DataDirectory, or
 /// Elasticsearch with Sink:Kind=elasticsearch). The same writer answers GET /api/v1/incidents/{id}/postmortem.
 /// </summary>
@@ -19,18 +20,24 @@ public static class PostmortemCommand
     {
         var incident = new Option<string>("--incident") { Description = "Incident id (GET /api/v1/incidents lists them).", Required = true };
         var lang = new Option<string>("--lang") { Description = "en or zh.", DefaultValueFactory = _ => "en" };
+        var format = new Option<string>("--format") { Description = "markdown (the draft) or json (its facts).", DefaultValueFactory = _ => "markdown" };
         var output = new Option<string?>("--out") { Description = "Write the draft here instead of standard output." };
         var config = new Option<string?>("--config") { Description = "Settings file (default: config/appsettings.json when present)." };
-        var cmd = new Command("postmortem", "Write the postmortem draft of an incident (Markdown, template 3.2).") { incident, lang, output, config };
-        cmd.SetAction(parse => Run(parse.GetValue(incident)!, parse.GetValue(lang)!, parse.GetValue(output), parse.GetValue(config), Console.Out, Console.Error));
+        var cmd = new Command("postmortem", "Write the postmortem draft of an incident (Markdown or JSON, template 3.2).") { incident, lang, format, output, config };
+        cmd.SetAction(parse => Run(parse.GetValue(incident)!, parse.GetValue(lang)!, parse.GetValue(format)!, parse.GetValue(output), parse.GetValue(config), Console.Out, Console.Error));
         return cmd;
     }
 
-    public static int Run(string incidentId, string lang, string? outPath, string? configPath, TextWriter stdout, TextWriter stderr)
+    public static int Run(string incidentId, string lang, string format, string? outPath, string? configPath, TextWriter stdout, TextWriter stderr)
     {
         if (lang is not ("en" or "zh"))
         {
             stderr.WriteLine("ingest postmortem: --lang must be en or zh");
+            return AnalyzeCommand.ExitBadInput;
+        }
+        if (!PostmortemWriter.Formats.Contains(format))
+        {
+            stderr.WriteLine("ingest postmortem: --format must be markdown or json");
             return AnalyzeCommand.ExitBadInput;
         }
         if (IngestConfiguration.SettingsFile(configPath) is not { } path)
@@ -56,7 +63,8 @@ public static class PostmortemCommand
         }
         var store = services.GetRequiredService<IEventQueries>();
         var postmortem = services.GetRequiredService<PostmortemOptions>();
-        string? draft = new PostmortemWriter(store, postmortem).WriteAsync(incidentId, lang, CancellationToken.None).GetAwaiter().GetResult();
+        string? draft = new PostmortemWriter(store, postmortem, services.GetRequiredService<AlertingOptions>())
+            .WriteAsync(incidentId, lang, format, CancellationToken.None).GetAwaiter().GetResult();
         if (draft is null)
         {
             stderr.WriteLine($"ingest postmortem: no incident {incidentId}");

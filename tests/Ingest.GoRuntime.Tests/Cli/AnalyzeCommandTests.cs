@@ -162,11 +162,30 @@ public sealed class AnalyzeCommandTests
 
 public sealed class PostmortemEscapingTests
 {
+    // Text: every character Markdown or a GFM table reads as syntax is backslash-escaped, HTML becomes entities,
+    // line breaks become spaces (they would end a table row).
     [Theory]
     [InlineData("<script>alert(1)</script>", "&lt;script&gt;alert\\(1\\)&lt;/script&gt;")]
     [InlineData("[click](javascript:alert(1))", "\\[click\\]\\(javascript:alert\\(1\\)\\)")]
     [InlineData("a|b\nc", "a\\|b c")]
     [InlineData("**bold** `code` _x_ #h", "\\*\\*bold\\*\\* \\`code\\` \\_x\\_ \\#h")]
+    [InlineData("1. - + ~x~", "1\\. \\- \\+ \\~x\\~")]
     public void Log_text_is_inert_in_the_markdown(string input, string expected) =>
-        Assert.Equal(expected, Ingest.Reporting.PostmortemWriter.Md(input));
+        Assert.Equal(expected, Ingest.Reporting.Postmortem.MarkdownText.Text(input));
+
+    // Code spans: Markdown does not unescape inside them, so the content stays verbatim and the fence is longer
+    // than any backtick run in it (padded when a backtick touches the edge).
+    [Theory]
+    [InlineData("example.com/shop/internal/store.(*Store).PriceOf", "`example.com/shop/internal/store.(*Store).PriceOf`")]
+    [InlineData("a`b", "``a`b``")]
+    [InlineData("``x", "``` ``x ```")]
+    [InlineData(" padded ", "`  padded  `")]
+    [InlineData("line\nbreak", "`line break`")]
+    [InlineData("", "")]
+    public void Code_spans_need_no_escapes_and_survive_backticks(string input, string expected) =>
+        Assert.Equal(expected, Ingest.Reporting.Postmortem.MarkdownText.Code(input));
+
+    [Fact]
+    public void Code_with_a_pipe_in_a_table_cell_is_escaped_text() =>
+        Assert.Equal("a\\|b", Ingest.Reporting.Postmortem.MarkdownText.CodeCell("a|b"));
 }

@@ -148,30 +148,35 @@ public sealed class ServeTests
 
         // The postmortem draft, in both languages, from the same facts.
         string en = Get(http, $"/api/v1/incidents/{Uri.EscapeDataString(id)}/postmortem");
-        foreach (string section in new[] { "## Summary", "## Impact", "## Timeline", "## Root cause", "## Evidence", "## Code references", "## Versions", "## Reproduction", "## Fixes and follow-ups" })
+        foreach (string section in new[] { "## Summary", "## Timeline", "## Impact quantification", "## Root-cause classification", "## Panic stack semantic analysis", "## Goroutine dump correlation matrix", "## Evidence anchors", "## Deliverables", "## Action items" })
             Assert.Contains(section, en, StringComparison.Ordinal);
         Assert.Contains("Template 3.2", en, StringComparison.Ordinal);
         Assert.Matches(@"\| \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z \| `\d+,\d+` \|", en);
-        Assert.Contains("Classification: `nil\\_pointer\\_dereference`", en, StringComparison.Ordinal);
-        Assert.Contains("order\\_repo.go:65", en, StringComparison.Ordinal);
+        Assert.Contains("Category: `nil_pointer_dereference`", en, StringComparison.Ordinal);
+        Assert.Contains("`order_repo.go:65`", en, StringComparison.Ordinal);
         Assert.Contains("### node node-c", en, StringComparison.Ordinal);
         // Versions from the build information payments logged; code references link to that revision.
         Assert.Contains("`go1.19.8`", en, StringComparison.Ordinal);
         Assert.Contains("`0a1b2c3d4e5f`", en, StringComparison.Ordinal);
-        Assert.Contains("CI pipeline `4711`", en, StringComparison.Ordinal);
+        Assert.Contains("CI/CD pipeline: `4711`", en, StringComparison.Ordinal);
         Assert.Contains("(https://github.com/acme/shop/blob/0a1b2c3d4e5f/internal/store/order_repo.go#L65)", en, StringComparison.Ordinal);
         string zh = Get(http, $"/api/v1/incidents/{Uri.EscapeDataString(id)}/postmortem?lang=zh");
         Assert.Contains("## 时间线", zh, StringComparison.Ordinal);
-        Assert.Contains("order\\_repo.go:65", zh, StringComparison.Ordinal);
+        Assert.Contains("`order_repo.go:65`", zh, StringComparison.Ordinal);
+        var facts = JsonDocument.Parse(Get(http, $"/api/v1/incidents/{Uri.EscapeDataString(id)}/postmortem?format=json")).RootElement;
+        Assert.Equal("memory_safety/nil_pointer_dereference", facts.GetProperty("classification").GetProperty("branch").GetString());
+        Assert.Equal(HttpStatusCode.BadRequest, Status(http, $"/api/v1/incidents/{Uri.EscapeDataString(id)}/postmortem?format=html"));
         Assert.Equal(HttpStatusCode.BadRequest, Status(http, $"/api/v1/incidents/{Uri.EscapeDataString(id)}/postmortem?lang=fr"));
         Assert.Equal(HttpStatusCode.NotFound, Status(http, "/api/v1/incidents/nope/postmortem"));
         incidentId = id;
         Assert.Equal(0, serve.Stop());
         // The CLI writes the same draft from the store the worker left.
         string outFile = Path.Combine(dir, "postmortem.md");
-        Assert.Equal(0, PostmortemCommand.Run(incidentId!, "en", outFile, config, TextWriter.Null, TextWriter.Null));
-        Assert.Contains("## Root cause", File.ReadAllText(outFile), StringComparison.Ordinal);
-        Assert.Equal(AnalyzeCommand.ExitBadInput, PostmortemCommand.Run("nope", "en", null, config, TextWriter.Null, TextWriter.Null));
+        Assert.Equal(0, PostmortemCommand.Run(incidentId!, "en", "markdown", outFile, config, TextWriter.Null, TextWriter.Null));
+        Assert.Contains("## Root-cause classification", File.ReadAllText(outFile), StringComparison.Ordinal);
+        Assert.Equal(0, PostmortemCommand.Run(incidentId!, "en", "json", outFile, config, TextWriter.Null, TextWriter.Null));
+        Assert.Equal(incidentId, JsonDocument.Parse(File.ReadAllText(outFile)).RootElement.GetProperty("incident_id").GetString());
+        Assert.Equal(AnalyzeCommand.ExitBadInput, PostmortemCommand.Run("nope", "en", "markdown", null, config, TextWriter.Null, TextWriter.Null));
     }
 
     [Fact]
