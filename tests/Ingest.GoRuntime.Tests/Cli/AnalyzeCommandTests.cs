@@ -169,7 +169,9 @@ public sealed class PostmortemEscapingTests
     [InlineData("[click](javascript:alert(1))", "\\[click\\]\\(javascript:alert\\(1\\)\\)")]
     [InlineData("a|b\nc", "a\\|b c")]
     [InlineData("**bold** `code` _x_ #h", "\\*\\*bold\\*\\* \\`code\\` \\_x\\_ \\#h")]
-    [InlineData("1. - + ~x~", "1\\. \\- \\+ \\~x\\~")]
+    [InlineData("1. - + ~x~", "1\\. - + \\~x\\~")]
+    [InlineData("- item", "\\- item")]
+    [InlineData("2026-03-01T10:00:00.5Z v1.2.3", "2026-03-01T10:00:00.5Z v1.2.3")]
     public void Log_text_is_inert_in_the_markdown(string input, string expected) =>
         Assert.Equal(expected, Ingest.Reporting.Postmortem.MarkdownText.Text(input));
 

@@ -10,13 +10,20 @@ namespace Ingest.Reporting.Postmortem;
 /// </summary>
 public static class MarkdownText
 {
-    private const string Punctuation = "\\`*_[]{}()#+-.!|~";
+    private const string Punctuation = "\\`*_[]{}()#!|~";
 
+    /// <summary>
+    /// Inline text. List markers (<c>-</c>, <c>+</c>, <c>1.</c>, <c>1)</c>) only count at the start of a line, so
+    /// only there are they escaped: times and versions stay readable in the raw draft.
+    /// </summary>
     public static string Text(string s)
     {
         var sb = new StringBuilder(s.Length + 8);
-        foreach (char c in s)
+        int leadingDigits = 0;
+        while (leadingDigits < s.Length && char.IsAsciiDigit(s[leadingDigits])) leadingDigits++;
+        for (int i = 0; i < s.Length; i++)
         {
+            char c = s[i];
             switch (c)
             {
                 case '<': sb.Append("&lt;"); break;
@@ -24,7 +31,8 @@ public static class MarkdownText
                 case '&': sb.Append("&amp;"); break;
                 case '\r' or '\n': sb.Append(' '); break;
                 default:
-                    if (Punctuation.Contains(c, StringComparison.Ordinal)) sb.Append('\\');
+                    bool marker = (i == 0 && c is '-' or '+') || (i == leadingDigits && i > 0 && c is '.' or ')');
+                    if (marker || Punctuation.Contains(c, StringComparison.Ordinal)) sb.Append('\\');
                     sb.Append(c);
                     break;
             }

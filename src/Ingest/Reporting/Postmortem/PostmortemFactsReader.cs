@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Ingest.Correlation.Incidents;
 using Ingest.GoRuntime.Analysis.Gc;
 using Ingest.Pipeline.Alerting;
 using Ingest.Pipeline.Sinks;
@@ -63,7 +64,7 @@ public sealed class PostmortemFactsReader(IEventQueries store, PostmortemOptions
                 new PathStep(S(p, "service"), S(p, "first_failure"), S(p, "node"), S(p, "hlc"), p.GetProperty("recovered").GetBoolean())).ToList(),
             PanicSemantics = crashes.Select(Semantics).ToList(),
             GoroutineMatrix = Matrix(dumps, crashes),
-            GcImpact = services.Select(s => Impact(s, cycles.Where(c => c.Service == s && c.At <= ended + Tail))).Where(t => t.Samples >= 3).ToList(),
+            GcImpact = services.Select(s => Impact(s, cycles.Where(c => c.Service == s && c.At >= ended - Baseline && c.At <= ended + Tail))).Where(t => t.Samples >= 3).ToList(),
             Evidence = Evidence(events, crashes, alerts),
             CodeReferences = crashes.Select(c => Reference(c, builds)).OfType<CodeReference>().ToList(),
             Versions = Versions(crashes, builds),
@@ -260,7 +261,7 @@ public sealed class PostmortemFactsReader(IEventQueries store, PostmortemOptions
                 .Any(node => node.Count() >= 2 && node.Zip(node.Skip(1)).All(p => p.Second.Count > p.First.Count));
             return new MatrixRow(k.State, k.Site, k.CreatedBy, n, growing, contention.GetValueOrDefault(k), crashing.Contains(k));
         }).OrderByDescending(r => r.Crashing).ThenByDescending(r => r.Counts.Max()).ToList();
-        return new GoroutineMatrix(columns.Select(c => new MatrixColumn(c.Id, IsCrash(c) ? "crash" : "goroutine_dump", c.Service, c.Host, c.At.UtcDateTime.ToString("O", CultureInfo.InvariantCulture),
+        return new GoroutineMatrix(columns.Select(c => new MatrixColumn(c.Id, IsCrash(c) ? "crash" : "goroutine_dump", c.Service, c.Host, IncidentEvent.Rfc3339(c.At.ToUnixTimeMilliseconds() * 1_000_000),
             c.Event.GetProperty("goroutine_count").GetInt32())).ToList(), rows);
     }
 

@@ -93,8 +93,11 @@ public static class PostmortemMarkdown
                 $"{(c.RootCause is { } rc ? Code(rc.Location) + " " + CodeCell(rc.Function) : "–")} | {(frames.Length > 0 ? frames : "–")} | {chain} | {goroutine} |");
         }
         Line();
-        Line(l["explicit_note"]);
-        Line();
+        if (f.PanicSemantics.Any(c => c.Frames.Any(fr => !fr.Inferred)))
+        {
+            Line(l["explicit_note"]);
+            Line();
+        }
 
         // 5. Goroutine dump correlation matrix
         Heading("matrix");
