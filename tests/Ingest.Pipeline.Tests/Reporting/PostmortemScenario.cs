@@ -22,6 +22,7 @@ internal sealed class PostmortemScenario : IDisposable
 {
     public static readonly DateTimeOffset T0 = new(2026, 3, 1, 10, 0, 0, TimeSpan.Zero);
     public const string IncidentId = "incident:0123456789abcdef";
+    public const string GcIncidentId = "incident:gc-thrash";
     public const string AlertInstance = "payments-7d9f-abc";
 
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "ingest-postmortem-" + Guid.NewGuid().ToString("N"));
@@ -143,6 +144,19 @@ internal sealed class PostmortemScenario : IDisposable
             ],
             TraceIds = ["0001"], Services = ["payments", "orders", "gateway"], Nodes = ["node-c", "node-b", "node-a"],
         };
+        // A second incident: the gc_thrash alert alone, classified as GC-caused.
+        var alertOnly = events[3] with { };
+        var gcIncident = new Incident
+        {
+            Id = GcIncidentId, Events = [alertOnly], RootCause = alertOnly,
+            Path = [new PropagationStep("payments", FailureKind.GcAnomaly, alertOnly.Stamp, Recovered: true)],
+            TraceIds = [], Services = ["payments"], Nodes = ["node-c"],
+        };
+        _batch.Add(new IndexedEvent
+        {
+            Id = GcIncidentId, Event = IncidentEvent.From(gcIncident), Stream = new StreamKey("ingest-detections", 0, "correlation"), FirstOffset = 0,
+            Timestamp = T0.AddSeconds(4), Metadata = SourceMetadata.Empty,
+        });
         _batch.Add(new IndexedEvent
         {
             Id = IncidentId, Event = IncidentEvent.From(incident), Stream = new StreamKey("ingest-detections", 0, "correlation"), FirstOffset = 0,

@@ -218,6 +218,81 @@ public sealed class PostmortemTests : IDisposable
     }
 
     [Fact]
+    public async Task A_gc_caused_incident_is_classified_under_the_garbage_collector_with_no_crash_to_reproduce()
+    {
+        var facts = (await Writer().FactsAsync(PostmortemScenario.GcIncidentId, CancellationToken.None))!;
+        Assert.Equal(("gc_thrash", "garbage_collector/gc_thrash"), (facts.Classification.Category, facts.Classification.Branch));
+        Assert.Equal(0, facts.Impact.Crashes);
+        Assert.Empty(facts.PanicSemantics);
+        Assert.Null(facts.Reproduction);
+        Assert.Single(facts.Evidence.AlertFingerprints);
+        string md = (await Writer().WriteAsync(PostmortemScenario.GcIncidentId, "zh", "markdown", CancellationToken.None))!;
+        Assert.Contains("- 垃圾回收", md, StringComparison.Ordinal);
+        Assert.Contains("`gc_thrash` **← 本次事故**", md, StringComparison.Ordinal);
+    }
+
+    /// <summary>Every crash category (README) and GC alert kind has its own leaf; only unknown ones fall back.</summary>
+    [Theory]
+    [InlineData("nil_pointer_dereference", "memory_safety/nil_pointer_dereference")]
+    [InlineData("index_out_of_range", "memory_safety/bounds")]
+    [InlineData("slice_bounds_out_of_range", "memory_safety/bounds")]
+    [InlineData("nil_map_assignment", "memory_safety/nil_pointer_dereference")]
+    [InlineData("unsafe_pointer", "memory_safety/unsafe_pointer_misuse")]
+    [InlineData("unexpected_signal", "memory_safety/unexpected_signal")]
+    [InlineData("goroutine_leak", "concurrency/goroutine_leak")]
+    [InlineData("deadlock", "concurrency/channel_deadlock")]
+    [InlineData("concurrent_map_access", "concurrency/concurrent_map_access")]
+    [InlineData("data_race", "concurrency/data_race")]
+    [InlineData("contention", "concurrency/lock_contention")]
+    [InlineData("closed_channel", "concurrency/sync_misuse")]
+    [InlineData("negative_waitgroup", "concurrency/sync_misuse")]
+    [InlineData("unlock_of_unlocked_mutex", "concurrency/sync_misuse")]
+    [InlineData("out_of_memory", "resource_exhaustion/out_of_memory")]
+    [InlineData("stack_overflow", "resource_exhaustion/stack_overflow")]
+    [InlineData("gc_thrash", "garbage_collector/gc_thrash")]
+    [InlineData("pause_slo", "garbage_collector/gc_pause_slo")]
+    [InlineData("pause_outlier", "garbage_collector/gc_pause_slo")]
+    [InlineData("heap_growth", "garbage_collector/heap_growth")]
+    [InlineData("pacer_overshoot", "garbage_collector/heap_growth")]
+    [InlineData("cgo", "cgo/cgo_call_blocking")]
+    [InlineData("custom_panic", "logic/explicit_panic")]
+    [InlineData("type_assertion", "logic/type_assertion")]
+    [InlineData("integer_divide_by_zero", "logic/integer_divide_by_zero")]
+    [InlineData("logged_error", "logic/error_path")]
+    [InlineData("test_timeout", "logic/error_path")]
+    [InlineData("other", "logic/error_path")]
+    [InlineData("something_new", "logic/error_path")]
+    public void Categories_map_onto_the_template_tree(string category, string branch) => Assert.Equal(branch, ClassificationTree.Branch(category));
+
+    /// <summary>Trigger path and exception class of real Go crashes (the corpus).</summary>
+    [Theory]
+    [InlineData("01-nil-pointer-dereference.txt", "runtime_check", "runtime.Error")]
+    [InlineData("02-index-out-of-range.txt", "compiler_check", "runtime.Error")]
+    [InlineData("03-slice-bounds-out-of-range.txt", "compiler_check", "runtime.Error")]
+    [InlineData("05-integer-divide-by-zero.txt", "compiler_check", "runtime.Error")]
+    [InlineData("06-type-assertion.txt", "compiler_check", "runtime.Error")]
+    [InlineData("07-send-on-closed-channel.txt", "runtime_check", "runtime.Error")]
+    [InlineData("04-nil-map-assignment.txt", "runtime_check", "runtime.Error")]
+    [InlineData("11-custom-panic-error.txt", "explicit", "error")]
+    [InlineData("13-deadlock.txt", "fatal", "fatal")]
+    [InlineData("14-concurrent-map-writes.txt", "fatal", "fatal")]
+    [InlineData("16-out-of-memory.txt", "fatal", "fatal")]
+    public void Trigger_and_exception_class_of_corpus_crashes(string file, string trigger, string exceptionClass)
+    {
+        var crash = Ingest.Pipeline.Analysis.StreamAnalyzer.Analyze(Path.Combine(Support.CorpusFeed.Dir, file)).OfType<Ingest.GoRuntime.Model.CrashEvent>().First();
+        string actual = PostmortemFactsReader.Trigger(crash.Kind, crash.Category, crash.Recoverable, crash.CrashingGoroutine?.Frames.Select(f => f.Function) ?? []);
+        Assert.Equal((trigger, exceptionClass), (actual, PostmortemFactsReader.ExceptionClass(actual, crash.Message)));
+    }
+
+    [Theory]
+    [InlineData("(main.T) 0xc000012345", "value")]
+    [InlineData("main.Code(3)", "value")]
+    [InlineData("42", "value")]
+    [InlineData("payment state corrupted: settle called in state \"refunded\" (retry later)", "error")]
+    public void An_explicit_panic_value_printed_with_its_type_is_a_value(string message, string exceptionClass) =>
+        Assert.Equal(exceptionClass, PostmortemFactsReader.ExceptionClass("explicit", message));
+
+    [Fact]
     public void Labels_are_complete_in_every_language_with_the_same_placeholders()
     {
         var keys = PostmortemLabels.English.Keys.Order(StringComparer.Ordinal).ToList();

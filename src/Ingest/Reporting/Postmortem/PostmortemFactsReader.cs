@@ -74,8 +74,9 @@ public sealed class PostmortemFactsReader(IEventQueries store, PostmortemOptions
 
     private static Doc Parse(string json)
     {
-        // Cloned: the facts outlive the documents' buffers.
-        var root = JsonDocument.Parse(json).RootElement.Clone();
+        // Cloned: the elements outlive the parsed document, whose pooled buffers go back now.
+        using var doc = JsonDocument.Parse(json);
+        var root = doc.RootElement.Clone();
         return new Doc(S(root, "id"), S(root, "service"), S(root, "host"), root.GetProperty("@timestamp").GetDateTimeOffset(), root, root.GetProperty("event"));
     }
 
