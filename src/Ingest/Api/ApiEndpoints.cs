@@ -3,6 +3,7 @@ using Ingest.GoRuntime.Model;
 using Ingest.Hosting;
 using Ingest.Pipeline.Analysis;
 using Ingest.Pipeline.Correlation;
+using Ingest.Pipeline.Model;
 using Ingest.Pipeline.Sinks;
 using Ingest.Pipeline.Sinks.Elasticsearch;
 using Ingest.Reporting;
@@ -26,7 +27,6 @@ public static class ApiEndpoints
 
     private static readonly JsonSerializerOptions s_json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
-    private static readonly string[] s_eventTypes = ["crash", "goroutine_dump", "gc", "gc_scavenge", "tagged_log", "leak_suspect", "alert", "incident", "dependency_graph", "build_info"];
     private static readonly string[] s_alertStatuses = [GcAlertEvent.Firing, GcAlertEvent.Resolved];
 
     /// <summary>Page sizes callers may ask for; a limit outside is an error, not silently clamped.</summary>
@@ -74,9 +74,9 @@ public static class ApiEndpoints
                 ? RawArray(await store.AlertsAsync(status, service, limit ?? 100, ct))
                 : Results.BadRequest(new { error = $"unknown status; one of {string.Join(", ", s_alertStatuses)}" })));
         api.MapGet("/events/{type}", async (HttpContext http, string type, int? limit, string? service, DateTimeOffset? since, string? before, CancellationToken ct) =>
-            s_eventTypes.Contains(type)
+            EventTypes.TryFor(type, out _)
                 ? await Page(http, store, type, limit, 50, since, service, before, ct)
-                : Results.BadRequest(new { error = $"unknown event type; one of {string.Join(", ", s_eventTypes)}" }));
+                : Results.BadRequest(new { error = $"unknown event type; one of {string.Join(", ", EventTypes.Names)}" }));
     }
 
     private static void MapGc(RouteGroupBuilder api, IEventQueries store)
