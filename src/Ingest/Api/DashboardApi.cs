@@ -29,8 +29,11 @@ public static class DashboardApi
             if (lang is not (null or "en" or "zh")) return Results.BadRequest(new { error = "lang is en or zh" });
             var writer = new PostmortemWriter(store, services.GetService<PostmortemOptions>() ?? new PostmortemOptions());
             return await writer.WriteAsync(id, lang ?? "en", ct) is { } draft
-                ? Results.Text(Markdown.ToHtml(draft, s_markdown), "text/html; charset=utf-8")
+                ? Results.Text(PostmortemHtml(draft), "text/html; charset=utf-8")
                 : Results.NotFound();
         });
     }
+
+    /// <summary>The draft as HTML: Markdig's elements only, any markup in the text escaped.</summary>
+    public static string PostmortemHtml(string markdown) => Markdown.ToHtml(markdown, s_markdown);
 }

@@ -96,6 +96,8 @@ function empty(container, text, command) {
   container.appendChild(box);
 }
 
+function goroutines(n) { return n + (n === 1 ? " goroutine" : " goroutines"); }
+
 function host(doc) { return doc.host || doc.pod || doc.source || ""; }
 
 function frameList(frames, highlight, mark, title) {
@@ -350,7 +352,7 @@ function findingList(findings) {
       const h = f.suspected_holder;
       item.appendChild(el("p", "suspected holder: goroutine " + h.id + " [" + h.state + "] in " + h.function + (h.reason ? " — " + h.reason : ""), { class: "holder" }));
     }
-    if ((f.sample_ids || []).length > 0) item.appendChild(el("p", f.goroutine_count + " goroutines, e.g. " + f.sample_ids.slice(0, 10).join(", ")));
+    if ((f.sample_ids || []).length > 0) item.appendChild(el("p", goroutines(f.goroutine_count) + ", e.g. " + f.sample_ids.slice(0, 10).join(", ")));
     box.appendChild(item);
   }
   return box;
@@ -369,7 +371,7 @@ function bucketsByWaitSite(buckets) {
   const box = el("div", null, { class: "wait-sites" });
   for (const s of [...sites.values()].sort((a, b) => b.count - a.count)) {
     const group = el("div", null, { class: "wait-site" });
-    group.appendChild(el("h4", s.count + " goroutines at " + site(s.site)));
+    group.appendChild(el("h4", goroutines(s.count) + " at " + site(s.site)));
     for (const b of s.buckets) {
       const d = el("details", null, { class: "bucket" });
       let text = b.count + " × [" + b.state + "] " + (b.top_function || "");
@@ -391,7 +393,7 @@ async function showDump(id) {
   const doc = await apiOrNull("/api/v1/goroutine-dumps/" + encodeURIComponent(id));
   if (!doc) { empty(container, "No goroutine dump " + id + " in the store (it may have expired)."); return; }
   const e = doc.event;
-  container.appendChild(el("h2", "Goroutine dump: " + e.goroutine_count + " goroutines" + (e.signal ? " (" + e.signal + ")" : "") + (e.repeats > 1 ? ", seen " + e.repeats + " times in a row" : "")));
+  container.appendChild(el("h2", "Goroutine dump: " + goroutines(e.goroutine_count) + (e.signal ? " (" + e.signal + ")" : "") + (e.repeats > 1 ? ", seen " + e.repeats + " times in a row" : "")));
   container.appendChild(el("p", "service " + (doc.service || "-") + ", host " + (host(doc) || "-") + ", " + doc["@timestamp"] + (e.truncated ? ", truncated" : "")));
   const states = el("ul", null, { class: "states" });
   for (const [s, n] of Object.entries(e.states || {}).sort((a, b) => b[1] - a[1])) states.appendChild(el("li", n + " " + s));
@@ -429,7 +431,7 @@ async function showLeaks() {
     const dumps = el("ol", null, { class: "snapshots" });
     (e.snapshot_lines || []).forEach((p, i) => {
       const li = el("li");
-      li.appendChild(link("dump " + (i + 1) + ": " + e.counts[i] + " goroutines", "dump", snapshotDumpId(doc, p)));
+      li.appendChild(link("dump " + (i + 1) + ": " + goroutines(e.counts[i]), "dump", snapshotDumpId(doc, p)));
       dumps.appendChild(li);
     });
     box.appendChild(dumps);
@@ -525,20 +527,24 @@ async function showGc(_, params) {
     all = all.concat(t.points);
   }
   datasets.push({ label: "anomalies", data: anomalies.map(x => ({ x: x.p.x, y: x.p.y })), showLine: false, pointRadius: 5, pointBackgroundColor: "#b00020", borderColor: "#b00020" });
+  const xs = all.map(p => p.x);
+  const span = xs.length ? Math.max(...xs) - Math.min(...xs) : 0;
+  // Milliseconds matter when a whole trace lasts seconds.
+  const tick = v => new Date(v).toISOString().slice(0, span < 60000 ? 23 : 19).replace("T", " ");
   const config = {
     type: "line",
     data: { datasets },
-    options: { animation: false, parsing: false, scales: { x: { type: "linear", ticks: { callback: v => new Date(v).toISOString().slice(0, 19).replace("T", " ") } }, y: { title: { display: true, text: "ms" } } } },
+    options: { animation: false, parsing: false, scales: { x: { type: "linear", ticks: { callback: tick } }, y: { title: { display: true, text: "ms" } } } },
   };
   if (gcChart) gcChart.destroy();
   const canvas = document.getElementById("gc-chart");
   gcChart = new Chart(canvas, config);
-  const xs = all.map(p => p.x);
   canvas.setAttribute("data-points", String(all.length));
-  canvas.setAttribute("data-span-ms", String(xs.length ? Math.round(Math.max(...xs) - Math.min(...xs)) : 0));
+  canvas.setAttribute("data-span-ms", String(Math.round(span)));
   const body = document.querySelector("#gc-anomalies tbody");
   clear(body);
   for (const x of anomalies) body.appendChild(row([new Date(x.p.x).toISOString(), x.instance, x.p.num, x.a.kind, x.a.reason]));
+  if (anomalies.length === 0) body.appendChild(row(["no anomalies in these cycles"]));
   status(service + ": " + all.length + " cycles");
 }
 
