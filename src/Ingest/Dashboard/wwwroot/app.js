@@ -121,11 +121,17 @@ function rawText(text) {
 
 // --- "N new since you looked" -------------------------------------------------------------------
 
-// The list on screen and the ids it showed; the poller counts ids it did not (that the view would show).
+// The list on screen and what it showed. The poller asks only for documents from the newest one shown on (a
+// page of at most POLL_LIMIT) and counts those the view would show but did not.
+const POLL_LIMIT = 100;
 let watched = null;
 
-function watch(url, ids, accept) {
-  watched = { url, seen: new Set(ids), accept: accept || (() => true) };
+function watch(path, query, docs, accept) {
+  const newest = docs.reduce((max, d) => Math.max(max, Date.parse(d["@timestamp"])), -Infinity);
+  const since = new URLSearchParams(query);
+  if (newest > -Infinity) since.set("since", new Date(newest).toISOString());
+  since.set("limit", String(POLL_LIMIT));
+  watched = { url: path + "?" + since, seen: new Set(docs.map(d => d.id)), accept: accept || (() => true) };
   document.getElementById("new-items").hidden = true;
 }
 
@@ -137,7 +143,7 @@ async function poll() {
   if (current !== watched) return;
   const fresh = docs.filter(d => !current.seen.has(d.id) && current.accept(d)).length;
   const button = document.getElementById("new-items");
-  button.textContent = fresh + " new since you looked — show";
+  button.textContent = (fresh === POLL_LIMIT ? fresh + "+" : fresh) + " new since you looked — show";
   button.hidden = fresh === 0;
 }
 
@@ -226,10 +232,9 @@ async function showCrashes(_, params) {
   const range = timeRange(params);
   // The store filters by time and service; host, category, fingerprint and text are filtered here, over the
   // newest 1000 crashes of the range.
-  const query = new URLSearchParams({ since: new Date(range.from).toISOString(), limit: "1000" });
+  const query = new URLSearchParams({ since: new Date(range.from).toISOString() });
   if (params.get("service")) query.set("service", params.get("service"));
-  const url = "/api/v1/crashes?" + query;
-  const [groups, crashes] = await Promise.all([api("/api/v1/crash-groups?limit=1000&since=" + encodeURIComponent(new Date(range.from).toISOString())), api(url)]);
+  const [groups, crashes] = await Promise.all([api("/api/v1/crash-groups?limit=1000&since=" + encodeURIComponent(query.get("since"))), api("/api/v1/crashes?limit=1000&" + query)]);
   const found = crashes.filter(c => matches(c, params, range));
   const times = new Map();
   for (const c of found) {
@@ -263,7 +268,7 @@ async function showCrashes(_, params) {
   }
   // A preset range keeps moving with the clock: crashes after the page was drawn are in it.
   const later = params.get("range") === "custom" ? range : { from: range.from, to: Infinity };
-  watch(url, crashes.map(c => c.id), c => matches(c, params, later));
+  watch("/api/v1/crashes", query, crashes, c => matches(c, params, later));
   status(shown.length + " crash groups, " + found.length + " crashes");
 }
 
@@ -319,8 +324,7 @@ function statesText(states) {
 }
 
 async function showDumps() {
-  const url = "/api/v1/goroutine-dumps?limit=100";
-  const dumps = await api(url);
+  const dumps = await api("/api/v1/goroutine-dumps?limit=50");
   const body = document.querySelector("#dumps tbody");
   clear(body);
   for (const d of dumps) {
@@ -335,7 +339,7 @@ async function showDumps() {
     empty(emptyBox, "No goroutine dumps yet. Send one to the logs topic: SIGQUIT a Go service whose stderr is shipped, or fetch its goroutine profile:",
       "kill -QUIT <pid>\ncurl -s 'http://service:6060/debug/pprof/goroutine?debug=2' | ingest replay --bootstrap BROKER --topic logs -");
   }
-  watch(url, dumps.map(d => d.id));
+  watch("/api/v1/goroutine-dumps", "", dumps);
   status(dumps.length + " goroutine dumps");
 }
 
@@ -414,8 +418,7 @@ function snapshotDumpId(doc, position) {
 }
 
 async function showLeaks() {
-  const url = "/api/v1/leak-suspects?limit=100";
-  const leaks = await api(url);
+  const leaks = await api("/api/v1/leak-suspects?limit=100");
   const root = document.getElementById("leaks");
   for (const c of leakCharts.splice(0)) c.destroy();
   clear(root);
@@ -446,7 +449,7 @@ async function showLeaks() {
     empty(root, "No leak suspects. They appear when successive goroutine dumps of one process show a creation site growing: send two or more dumps of the same process some time apart.",
       "curl -s 'http://service:6060/debug/pprof/goroutine?debug=2'   # now, and again in a few minutes, into the logs topic");
   }
-  watch(url, leaks.map(d => d.id));
+  watch("/api/v1/leak-suspects", "", leaks);
   status(leaks.length + " leak suspects");
 }
 
@@ -571,8 +574,7 @@ function incidentBox(doc, titled) {
 }
 
 async function showIncidents() {
-  const url = "/api/v1/incidents?limit=100";
-  const incidents = await api(url);
+  const incidents = await api("/api/v1/incidents?limit=100");
   const root = document.getElementById("incidents");
   clear(root);
   for (const doc of incidents) root.appendChild(incidentBox(doc, false));
@@ -580,7 +582,7 @@ async function showIncidents() {
     empty(root, "No incidents yet. An incident forms from a crash, a blocking goroutine finding or a GC anomaly (Correlation:Enabled); OpenTelemetry spans on the spans topic link failures across services.",
       "kcat -P -b BROKER -t logs -K '|' <<< 'pod-1|panic: boom'");
   }
-  watch(url, incidents.map(d => d.id));
+  watch("/api/v1/incidents", "", incidents);
   status(incidents.length + " incidents");
 }
 
