@@ -23,13 +23,20 @@ public sealed class DashboardData : ServedDashboard
     public string ConvoyDumpId { get; private set; } = "";
     public string IncidentId { get; private set; } = "";
     public string NilFingerprint { get; private set; } = "";
+    public string DeadlockCrashId { get; private set; } = "";
+    public string RacingCrashId { get; private set; } = "";
+    public string LongWaitDumpId { get; private set; } = "";
 
     public static readonly Dictionary<string, string> XssHeaders = new() { ["service"] = Payload, ["host"] = Payload };
 
     public override async Task InitializeAsync()
     {
         await base.InitializeAsync();
-        Assert.Equal(0, ReplayCommand.Run([Corpus("01-nil-pointer-dereference.txt"), Corpus("21-http-panic-serving.txt"), Corpus("31-gctrace.txt")], "logs", Bootstrap, null, TextWriter.Null));
+        Assert.Equal(0, ReplayCommand.Run([Corpus("01-nil-pointer-dereference.txt"), Corpus("21-http-panic-serving.txt"), Corpus("31-gctrace.txt"), Corpus("13-deadlock.txt"), Corpus("racing-throwers-1.txt")],
+            "logs", Bootstrap, null, TextWriter.Null));
+        // Goroutines parked for 42 minutes: long waits.
+        string longWait = (await File.ReadAllTextAsync(Corpus("26-sigquit-dump.txt"))).Replace("[chan receive]:", "[chan receive, 42 minutes]:", StringComparison.Ordinal);
+        Produce("long-wait", longWait.TrimEnd('\n').Split('\n'));
 
         string convoy = (await File.ReadAllTextAsync(Corpus("30-mutex-convoy-sigquit.txt")))
             .Replace("internal/store.(*Cache)", "internal/store.(*Cache" + FunctionPayload + ")", StringComparison.Ordinal)
@@ -46,8 +53,8 @@ public sealed class DashboardData : ServedDashboard
         Produce("stamped-pod", (await File.ReadAllTextAsync(Corpus("31-gctrace.txt"))).TrimEnd('\n').Split('\n'),
             new Dictionary<string, string> { ["service"] = "stamped", ["host"] = Payload }, line => BackfillStart.AddSeconds(AtSeconds(line)));
 
-        await Until(async () => (await GetJson("/api/v1/crashes")).GetArrayLength() == 4, "four crashes stored");
-        await Until(async () => (await GetJson("/api/v1/goroutine-dumps")).GetArrayLength() == 5, "five dumps stored");
+        await Until(async () => (await GetJson("/api/v1/crashes")).GetArrayLength() == 6, "six crashes stored");
+        await Until(async () => (await GetJson("/api/v1/goroutine-dumps")).GetArrayLength() == 6, "six dumps stored");
         await Until(async () => (await GetJson("/api/v1/leak-suspects")).GetArrayLength() == 1, "the leak suspect stored");
         await Until(async () => (await GetJson("/api/v1/events/gc?limit=1000&service=stamped")).GetArrayLength() == 135, "backfilled gc cycles stored");
         await Until(async () => (await GetJson("/api/v1/events/gc?limit=1000&service=unknown")).GetArrayLength() == 135, "replayed gc cycles stored");
@@ -62,7 +69,11 @@ public sealed class DashboardData : ServedDashboard
         var crashes = await GetJson("/api/v1/crashes");
         XssCrashId = crashes.EnumerateArray().Single(c => Str(c, "service") == Payload).GetProperty("id").GetString()!;
         NilFingerprint = crashes.EnumerateArray().First(c => Str(c, "pod") == "01-nil-pointer-dereference.txt").GetProperty("event").GetProperty("fingerprint").GetString()!;
-        ConvoyDumpId = (await GetJson("/api/v1/goroutine-dumps")).EnumerateArray().Single(d => Str(d, "pod") == "xss-convoy").GetProperty("id").GetString()!;
+        DeadlockCrashId = crashes.EnumerateArray().Single(c => Str(c, "pod") == "13-deadlock.txt").GetProperty("id").GetString()!;
+        RacingCrashId = crashes.EnumerateArray().Single(c => Str(c, "pod") == "racing-throwers-1.txt").GetProperty("id").GetString()!;
+        var dumps = await GetJson("/api/v1/goroutine-dumps");
+        ConvoyDumpId = dumps.EnumerateArray().Single(d => Str(d, "pod") == "xss-convoy").GetProperty("id").GetString()!;
+        LongWaitDumpId = dumps.EnumerateArray().Single(d => Str(d, "pod") == "long-wait").GetProperty("id").GetString()!;
     }
 
     private static string? Str(JsonElement doc, string name) => doc.TryGetProperty(name, out var v) ? v.GetString() : null;
@@ -90,10 +101,10 @@ public sealed class DashboardBrowserTests(DashboardData data, ITestOutputHelper 
         var response = await page.GotoAsync(data.Base + "/");
         Assert.Equal(DashboardEndpoints.ContentSecurityPolicy, await response!.HeaderValueAsync("content-security-policy"));
         await b.Ready("crashes");
-        // Unfiltered, last 24 h: 01 and the second panic of 21 share a fingerprint; the payload crash is its own group.
-        await Expect(page.Locator("#crashes tbody tr")).ToHaveCountAsync(4);
-        await Expect(page.Locator("#crash-groups tbody tr")).ToHaveCountAsync(3);
-        await Expect(page.Locator("#crash-groups canvas.spark")).ToHaveCountAsync(3);
+        // Unfiltered, last 24 h: 01 and the second panic of 21 share a fingerprint; the others are groups of their own.
+        await Expect(page.Locator("#crashes tbody tr")).ToHaveCountAsync(6);
+        await Expect(page.Locator("#crash-groups tbody tr")).ToHaveCountAsync(5);
+        await Expect(page.Locator("#crash-groups canvas.spark")).ToHaveCountAsync(5);
         await b.Screenshot("crashes", output);
 
         // Category and message text from the form: the filters land in the URL.
@@ -166,7 +177,7 @@ public sealed class DashboardBrowserTests(DashboardData data, ITestOutputHelper 
         await using var b = await Browser.Launch();
         var page = b.Page;
         await b.Open(data.Base, "#dumps", "dumps");
-        await Expect(page.Locator("#dumps tbody tr")).ToHaveCountAsync(5);
+        await Expect(page.Locator("#dumps tbody tr")).ToHaveCountAsync(6);
         var convoy = page.Locator("#dumps tbody tr").Filter(new LocatorFilterOptions { Has = page.Locator(".finding-tag.finding-contention") });
         await Expect(convoy).ToHaveCountAsync(1);
         await Expect(convoy.Locator("td").Nth(1)).ToHaveTextAsync(Payload);
@@ -196,6 +207,28 @@ public sealed class DashboardBrowserTests(DashboardData data, ITestOutputHelper 
 
         await b.Open(data.Base, Fragment("dump", "goroutine_dump:nope"), "dump");
         await Expect(page.Locator("#dump-detail .empty")).ToContainTextAsync("No goroutine dump goroutine_dump:nope");
+        await b.AssertInert();
+    }
+
+    [Fact]
+    public async Task Long_waits_deadlocks_and_racing_throwers_are_highlighted_where_they_were_found()
+    {
+        await using var b = await Browser.Launch();
+        var page = b.Page;
+        await b.Open(data.Base, Fragment("dump", data.LongWaitDumpId), "dump");
+        var waits = page.Locator("#dump-detail .finding.finding-long_wait");
+        await Expect(waits).ToHaveCountAsync(3);
+        await Expect(waits.First).ToContainTextAsync("2 goroutines in [chan receive] for up to 42 minutes");
+        await Expect(page.Locator("#dump-detail details.bucket summary").Filter(new LocatorFilterOptions { HasText = "[chan receive]" }).First).ToContainTextAsync("waiting 42 min");
+        await b.Screenshot("dump-long-waits", output);
+
+        await b.Open(data.Base, Fragment("crash", data.DeadlockCrashId), "crash");
+        await Expect(page.Locator("#crash-detail .finding.finding-deadlock")).ToContainTextAsync("all goroutines are asleep");
+        await b.Screenshot("crash-deadlock", output);
+
+        await b.Open(data.Base, Fragment("crash", data.RacingCrashId), "crash");
+        await Expect(page.Locator("#crash-detail .finding.finding-racing_throwers strong")).ToHaveTextAsync("racing throwers");
+        await Expect(page.Locator("#crash-detail .finding.finding-racing_throwers")).ToContainTextAsync("2 goroutines threw \"concurrent map writes\" at once");
         await b.AssertInert();
     }
 
