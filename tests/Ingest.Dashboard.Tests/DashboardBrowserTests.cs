@@ -54,7 +54,9 @@ public sealed class DashboardData : ServedDashboard
             new Dictionary<string, string> { ["service"] = "stamped", ["host"] = Payload }, line => BackfillStart.AddSeconds(AtSeconds(line)));
 
         await Until(async () => (await GetJson("/api/v1/crashes")).GetArrayLength() == 6, "six crashes stored");
-        await Until(async () => (await GetJson("/api/v1/goroutine-dumps")).GetArrayLength() == 6, "six dumps stored");
+        JsonElement dumps = default;
+        await Until(async () => (dumps = await GetJson("/api/v1/goroutine-dumps")).GetArrayLength() == 6, "six dumps stored",
+            () => string.Join(", ", dumps.EnumerateArray().Select(d => Str(d, "pod") + " " + Str(d, "id"))));
         await Until(async () => (await GetJson("/api/v1/leak-suspects")).GetArrayLength() == 1, "the leak suspect stored");
         await Until(async () => (await GetJson("/api/v1/events/gc?limit=1000&service=stamped")).GetArrayLength() == 135, "backfilled gc cycles stored");
         await Until(async () => (await GetJson("/api/v1/events/gc?limit=1000&service=unknown")).GetArrayLength() == 135, "replayed gc cycles stored");
@@ -71,7 +73,6 @@ public sealed class DashboardData : ServedDashboard
         NilFingerprint = crashes.EnumerateArray().First(c => Str(c, "pod") == "01-nil-pointer-dereference.txt").GetProperty("event").GetProperty("fingerprint").GetString()!;
         DeadlockCrashId = crashes.EnumerateArray().Single(c => Str(c, "pod") == "13-deadlock.txt").GetProperty("id").GetString()!;
         RacingCrashId = crashes.EnumerateArray().Single(c => Str(c, "pod") == "racing-throwers-1.txt").GetProperty("id").GetString()!;
-        var dumps = await GetJson("/api/v1/goroutine-dumps");
         ConvoyDumpId = dumps.EnumerateArray().Single(d => Str(d, "pod") == "xss-convoy").GetProperty("id").GetString()!;
         LongWaitDumpId = dumps.EnumerateArray().Single(d => Str(d, "pod") == "long-wait").GetProperty("id").GetString()!;
     }
@@ -304,6 +305,9 @@ public sealed class DashboardBrowserTests(DashboardData data, ITestOutputHelper 
         await Expect(article.Locator("h2").First).ToHaveTextAsync("Summary");
         await Expect(article.Locator("table").First).ToBeVisibleAsync();
         await Expect(article).ToContainTextAsync("Affected services: " + Payload);
+        // The code reference is a link to a javascript: URL in the Markdown: the page keeps its text, not its target.
+        await Expect(article.Locator("a")).ToHaveTextAsync("internal/store/order_repo.go:65");
+        Assert.Null(await article.Locator("a").GetAttributeAsync("href"));
         Assert.DoesNotContain("## ", await article.InnerTextAsync(), StringComparison.Ordinal);
         await b.Screenshot("incident", output);
 

@@ -39,6 +39,8 @@ public class ServedDashboard : IAsyncLifetime
             Serve = new { DataDirectory = Path.Combine(_dir, "data"), Urls = Base },
             Assembly = new { IdleFlush = "00:00:00.300" },
             Correlation = new { ReorderWindow = "00:00:03", MinHold = "00:00:02" },
+            // Code references in postmortem drafts become links to this "repository": the page must drop them.
+            Postmortem = new { RepositoryUrl = "javascript:window.__xss=5//", Revision = "main", SourceRoot = "/home/dev/src/shop/" },
         }));
         _thread = new Thread(() => ServeCommand.Run(config, [], _stop.Token, app => _bootstrap = app.Services.GetRequiredService<KafkaSourceOptions>().BootstrapServers));
         _thread.Start();
@@ -83,12 +85,12 @@ public class ServedDashboard : IAsyncLifetime
 
     public async Task<JsonElement> GetJson(string path) => JsonDocument.Parse(await Http.GetStringAsync(path)).RootElement;
 
-    public static async Task Until(Func<Task<bool>> condition, string what)
+    public static async Task Until(Func<Task<bool>> condition, string what, Func<string>? seen = null)
     {
         var end = DateTime.UtcNow.AddSeconds(90);
         while (!await condition())
         {
-            if (DateTime.UtcNow > end) throw new TimeoutException("timed out waiting for: " + what);
+            if (DateTime.UtcNow > end) throw new TimeoutException("timed out waiting for: " + what + (seen is null ? "" : "; saw " + seen()));
             await Task.Delay(50); // polling interval while waiting for the condition
         }
     }
