@@ -37,7 +37,8 @@ public class ServedDashboard : IAsyncLifetime
         await File.WriteAllTextAsync(config, JsonSerializer.Serialize(new
         {
             Serve = new { DataDirectory = Path.Combine(_dir, "data"), Urls = Base },
-            Assembly = new { IdleFlush = "00:00:00.300" },
+            // Long enough that a producer stalled mid-file on a busy machine does not cut a dump in two.
+            Assembly = new { IdleFlush = "00:00:02" },
             Correlation = new { ReorderWindow = "00:00:03", MinHold = "00:00:02" },
             // Code references in postmortem drafts become links to this "repository": the page must drop them.
             Postmortem = new { RepositoryUrl = "javascript:window.__xss=5//", Revision = "main", SourceRoot = "/home/dev/src/shop/" },
