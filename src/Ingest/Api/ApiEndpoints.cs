@@ -55,6 +55,7 @@ public static class ApiEndpoints
         MapEvents(api, store);
         MapGc(api, store);
         MapIncidents(api, store);
+        DashboardApi.MapDashboardApi(api, store);
     }
 
     private static void MapEvents(RouteGroupBuilder api, IEventQueries store)
