@@ -8,6 +8,7 @@ using Ingest.Pipeline.Analysis;
 // Usage:
 //   dotnet run -c Release --project tests/Ingest.Benchmarks -- bdn [BenchmarkDotNet args]   micro-benchmarks
 //   dotnet run -c Release --project tests/Ingest.Benchmarks -- gen-logs FILE MB               ordinary log lines
+//   dotnet run -c Release --project tests/Ingest.Benchmarks -- gen-shapes DIR MB              one file per log shape (LogShapes)
 //   dotnet run -c Release --project tests/Ingest.Benchmarks -- gen-dump FILE GOROUTINES       synthetic dump (when Go is absent)
 //   dotnet run -c Release --project tests/Ingest.Benchmarks -- measure FILE                   one pass, MB/s, allocations, peak RSS
 //   dotnet run -c Release --project tests/Ingest.Benchmarks -- memory SCENARIO KEYS [LINES] [BYTES] [EVENTS]  bytes held per stream by assembly
@@ -18,6 +19,10 @@ switch (args.FirstOrDefault())
         return 0;
     case "gen-logs":
         LogGenerator.WriteOrdinaryLogs(args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));
+        return 0;
+    case "gen-shapes":
+        // gen-shapes DIR MB: one file per ordinary-log shape (LogShapes.Names), MB each.
+        foreach (string shape in LogShapes.Names) LogShapes.Write(shape, Path.Combine(args[1], $"{shape}.log"), int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));
         return 0;
     case "gen-dump":
         LogGenerator.WriteSyntheticDump(args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using Ingest.GoRuntime.Model;
 
 namespace Ingest.Pipeline.Model;
@@ -26,20 +24,6 @@ public sealed record IndexedEvent
     /// <summary>Whether it holds an offset until acknowledged.</summary>
     public bool Tracked => Delivery.Tracked;
 
-    /// <summary>"crash:logs:3:1024:0", or for leak suspects (one document per stream and site) a stable hash.</summary>
-    public static string IdFor(RuntimeEvent e, StreamKey stream)
-    {
-        string type = Ingest.GoRuntime.Serialization.EventJsonWriter.TypeName(e.Type);
-        if (e is GcAlertEvent alert)
-        {
-            // One document per episode: where it opened, and which detector.
-            return $"{type}:{stream.Topic}:{stream.Partition}:{LogRecord.OffsetOf(e.Line)}:{LogRecord.LineIndexOf(e.Line)}:{alert.Kind}";
-        }
-        if (e is LeakSuspectEvent leak)
-        {
-            byte[] h = SHA256.HashData(Encoding.UTF8.GetBytes($"{stream}|{leak.CreatedBy}|{leak.TopFunction}"));
-            return $"{type}:{Convert.ToHexStringLower(h.AsSpan(0, 12))}";
-        }
-        return $"{type}:{stream.Topic}:{stream.Partition}:{LogRecord.OffsetOf(e.Line)}:{LogRecord.LineIndexOf(e.Line)}";
-    }
+    /// <summary>The document id its type derives from its origin (<see cref="EventTypes"/>): a re-read yields the same.</summary>
+    public static string IdFor(RuntimeEvent e, StreamKey stream) => EventTypes.For(e.Type).IdOf(e, stream);
 }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Polly;
 using Polly.Retry;
+using Ingest.Pipeline.Sources.Kafka;
 using Ingest.Pipeline.Telemetry;
 
 namespace Ingest.Pipeline.Sinks;
@@ -136,9 +137,7 @@ public sealed class BatchingSinkHost
             var rejected = await _retry.ExecuteAsync(async ct => await _sink.WriteBatchAsync(batch, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
             indexing?.SetTag("ingest.batch.rejected", rejected.Count);
             indexing?.SetTag("ingest.batch.retries", Failures - failuresBefore);
-            PipelineTelemetry.IndexDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
-            PipelineTelemetry.Indexed.Add(batch.Count - rejected.Count, new KeyValuePair<string, object?>("outcome", "stored"));
-            if (rejected.Count > 0) PipelineTelemetry.Indexed.Add(rejected.Count, new KeyValuePair<string, object?>("outcome", "rejected"));
+            PipelineMetrics.Indexed(batch.Count - rejected.Count, rejected.Count, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
             if (rejected.Count == 0)
             {
                 Stored += batch.Count;

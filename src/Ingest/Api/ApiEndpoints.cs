@@ -4,6 +4,7 @@ using Ingest.Hosting;
 using Ingest.Pipeline.Alerting;
 using Ingest.Pipeline.Analysis;
 using Ingest.Pipeline.Correlation;
+using Ingest.Pipeline.Model;
 using Ingest.Pipeline.Sinks;
 using Ingest.Pipeline.Sinks.Elasticsearch;
 using Ingest.Reporting;
@@ -27,7 +28,6 @@ public static class ApiEndpoints
 
     private static readonly JsonSerializerOptions s_json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
-    private static readonly string[] s_eventTypes = ["crash", "goroutine_dump", "gc", "gc_scavenge", "tagged_log", "leak_suspect", "alert", "incident", "dependency_graph", "build_info"];
     private static readonly string[] s_alertStatuses = [GcAlertEvent.Firing, GcAlertEvent.Resolved];
 
     /// <summary>Page sizes callers may ask for; a limit outside is an error, not silently clamped.</summary>
@@ -56,6 +56,7 @@ public static class ApiEndpoints
         MapEvents(api, store);
         MapGc(api, store);
         MapIncidents(api, store);
+        DashboardApi.MapDashboardApi(api, store);
     }
 
     private static void MapEvents(RouteGroupBuilder api, IEventQueries store)
@@ -75,9 +76,9 @@ public static class ApiEndpoints
                 ? RawArray(await store.AlertsAsync(status, service, limit ?? 100, ct))
                 : Results.BadRequest(new { error = $"unknown status; one of {string.Join(", ", s_alertStatuses)}" })));
         api.MapGet("/events/{type}", async (HttpContext http, string type, int? limit, string? service, DateTimeOffset? since, string? before, CancellationToken ct) =>
-            s_eventTypes.Contains(type)
+            EventTypes.TryFor(type, out _)
                 ? await Page(http, store, type, limit, 50, since, service, before, ct)
-                : Results.BadRequest(new { error = $"unknown event type; one of {string.Join(", ", s_eventTypes)}" }));
+                : Results.BadRequest(new { error = $"unknown event type; one of {string.Join(", ", EventTypes.Names)}" }));
     }
 
     private static void MapGc(RouteGroupBuilder api, IEventQueries store)

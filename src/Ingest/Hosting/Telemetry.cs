@@ -2,7 +2,6 @@ using Ingest.Pipeline.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 
@@ -18,9 +17,6 @@ public sealed class TelemetryOptions
 
     /// <summary>The service.name resource attribute of the worker itself.</summary>
     public string ServiceName { get; set; } = "ingest";
-
-    /// <summary>Export the pipeline's metrics over OTLP too (off when Prometheus scrapes /metrics anyway).</summary>
-    public bool ExportMetrics { get; set; } = true;
 
     /// <summary>One JSON object per log line on stdout (what log shippers parse).</summary>
     public bool JsonLogs { get; set; }
@@ -46,21 +42,12 @@ public static class Telemetry
             builder.Logging.AddJsonConsole(o => o.IncludeScopes = false);
         }
         if (!options.Enabled) return;
-        var otel = builder.Services.AddOpenTelemetry()
+        builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService(options.ServiceName, serviceVersion: typeof(Telemetry).Assembly.GetName().Version?.ToString()))
             .WithTracing(t =>
             {
                 t.AddSource(PipelineTelemetry.SourceName);
                 t.AddOtlpExporter(o =>
-                {
-                    if (!string.IsNullOrWhiteSpace(options.OtlpEndpoint)) o.Endpoint = new Uri(options.OtlpEndpoint);
-                });
-            });
-        if (!options.ExportMetrics) return;
-        otel.WithMetrics(m =>
-            {
-                m.AddMeter(PipelineTelemetry.SourceName);
-                m.AddOtlpExporter(o =>
                 {
                     if (!string.IsNullOrWhiteSpace(options.OtlpEndpoint)) o.Endpoint = new Uri(options.OtlpEndpoint);
                 });

@@ -54,6 +54,9 @@ public sealed class PostmortemWriter(IEventQueries store, PostmortemOptions opti
         return format == "json" ? Json(facts) : PostmortemMarkdown.Render(facts, labels, options.ApiBaseUrl);
     }
 
+    /// <summary>The Markdown draft (the default format).</summary>
+    public Task<string?> WriteAsync(string incidentId, string lang, CancellationToken cancellationToken) => WriteAsync(incidentId, lang, "markdown", cancellationToken);
+
     public static string Json(PostmortemFacts facts) => JsonSerializer.Serialize(facts, s_json);
 
     public static string ContentType(string format) => format == "json" ? "application/json; charset=utf-8" : "text/markdown; charset=utf-8";

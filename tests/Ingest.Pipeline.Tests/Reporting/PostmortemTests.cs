@@ -206,6 +206,11 @@ public sealed class PostmortemTests : IDisposable
         Assert.Equal(["60", "0.22", "0.24", "0.24"], ((TableRow)pauses[1]).Skip(1).Select(c => Plain(c)));
         Assert.Equal(["5", "3", "10", "10"], ((TableRow)pauses[2]).Skip(1).Select(c => Plain(c)));
         Assert.Contains(tables, t => t.Cast<TableRow>().Any(r => Plain(r).Contains($"{l["action"]}", StringComparison.Ordinal)));
+
+        // As the dashboard shows it: every table a table, the escaped log text back as text.
+        string html = Ingest.Api.DashboardApi.PostmortemHtml(md);
+        Assert.Equal(tables.Count, System.Text.RegularExpressions.Regex.Count(html, "<table>"));
+        Assert.Contains("POST /orders | 502 from payments upstream reset", html, StringComparison.Ordinal);
     }
 
     [Fact]

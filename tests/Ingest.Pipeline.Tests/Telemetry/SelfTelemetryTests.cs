@@ -3,12 +3,14 @@ using Ingest.Hosting;
 using Ingest.Pipeline.Telemetry;
 using Ingest.Pipeline.Tests.Support;
 using OpenTelemetry;
-using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 
 namespace Ingest.Pipeline.Tests.Telemetry;
 
-/// <summary>The worker's own traces and metrics, captured with OpenTelemetry's in-memory exporter.</summary>
+/// <summary>
+/// The worker's own traces (captured with OpenTelemetry's in-memory exporter) and metrics (read from the
+/// Prometheus registry /metrics serves: the one metrics path).
+/// </summary>
 public sealed class SelfTelemetryTests
 {
     private static readonly string[] s_allowedTagPrefixes = ["messaging.", "ingest."];
@@ -17,9 +19,9 @@ public sealed class SelfTelemetryTests
     public void The_pipeline_traces_consume_assemble_parse_and_index_and_counts_events()
     {
         var spans = new List<Activity>();
-        var metrics = new List<Metric>();
         using var tracer = Sdk.CreateTracerProviderBuilder().AddSource(PipelineTelemetry.SourceName).AddInMemoryExporter(spans).Build();
-        using var meter = Sdk.CreateMeterProviderBuilder().AddMeter(PipelineTelemetry.SourceName).AddInMemoryExporter(metrics).Build();
+        // The registry is process-wide: what this run adds is the difference.
+        var before = Scrape();
 
         using var h = new PipelineHarness(brokers: 1);
         h.CreateTopic("logs", 1);
@@ -29,7 +31,8 @@ public sealed class SelfTelemetryTests
         Wait.Until(() => h.Store.Count("crash") == 2 && worker.Sink.Pending == 0, TimeSpan.FromSeconds(60), "two crashes stored");
         worker.StopGracefully();
         tracer.ForceFlush();
-        meter.ForceFlush();
+        var after = Scrape();
+        double Added(string series) => after.GetValueOrDefault(series) - before.GetValueOrDefault(series);
 
         Assert.Contains(spans, s => s.OperationName == PipelineTelemetry.Consume && (int)s.GetTagItem("messaging.batch.message_count")! > 0);
         Assert.Contains(spans, s => s.OperationName == PipelineTelemetry.Assemble);
@@ -40,15 +43,23 @@ public sealed class SelfTelemetryTests
         // Counts, types and coordinates only: no log content, no configuration.
         Assert.All(spans.SelectMany(s => s.TagObjects), t => Assert.Contains(s_allowedTagPrefixes, p => t.Key.StartsWith(p, StringComparison.Ordinal)));
 
-        long events = metrics.Where(m => m.Name == "ingest.events").SelectMany(Points).Sum();
-        Assert.True(events >= 2, $"ingest.events = {events}");
-        Assert.Contains(metrics, m => m.Name == "ingest.index.duration");
-        Assert.True(metrics.Where(m => m.Name == "ingest.messages").SelectMany(Points).Sum() > 0);
+        double events = Added("ingest_events_total{type=\"crash\"}");
+        Assert.True(events >= 2, $"ingest_events_total{{type=crash}} grew by {events}");
+        Assert.True(Added("ingest_index_duration_seconds_count") > 0);
+        Assert.True(Added("ingest_index_documents_total{outcome=\"stored\"}") >= 2);
+        Assert.True(Added("ingest_messages_consumed_total") > 0);
+        Assert.True(Added("ingest_process_batch_size_count") > 0);
     }
 
-    private static IEnumerable<long> Points(Metric metric)
+    /// <summary>Every series of the Prometheus registry, as /metrics exposes it.</summary>
+    private static Dictionary<string, double> Scrape()
     {
-        foreach (ref readonly var point in metric.GetMetricPoints()) yield return point.GetSumLong();
+        using var text = new MemoryStream();
+        Prometheus.Metrics.DefaultRegistry.CollectAndExportAsTextAsync(text).GetAwaiter().GetResult();
+        return System.Text.Encoding.UTF8.GetString(text.ToArray()).Split('\n')
+            .Where(l => l.Length > 0 && l[0] != '#')
+            .Select(l => (Series: l[..l.LastIndexOf(' ')], Value: double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture)))
+            .ToDictionary(x => x.Series, x => x.Value, StringComparer.Ordinal);
     }
 
     [Fact]

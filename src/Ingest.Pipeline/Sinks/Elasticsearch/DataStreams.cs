@@ -1,5 +1,4 @@
 using Ingest.GoRuntime.Model;
-using Ingest.GoRuntime.Serialization;
 
 namespace Ingest.Pipeline.Sinks.Elasticsearch;
 
@@ -16,26 +15,14 @@ public static class DataStreams
         public string TemplateName => $"ingest-{Type}-{Dataset}";
     }
 
-    public static readonly IReadOnlyList<Stream> All =
-    [
-        new("crash", "logs", "go.crash", "event", ["process"], ["error"]),
-        new("goroutine_dump", "logs", "go.goroutine_dump", "event", ["process"], ["info"]),
-        new("gc", "metrics", "go.gc", "metric", ["process"], ["info"]),
-        new("gc_scavenge", "metrics", "go.gc_scavenge", "metric", ["process"], ["info"]),
-        new("tagged_log", "logs", "go.tagged", "event", ["process"], ["info"]),
-        new("leak_suspect", "logs", "go.leak_suspect", "alert", ["process"], ["indicator"]),
-        new("alert", "logs", "go.alert", "alert", ["process"], ["indicator"]),
-        new("build_info", "logs", "go.build_info", "event", ["configuration"], ["info"]),
-        new("incident", "logs", "go.incident", "alert", ["process"], ["indicator"]),
-        // The dependency graph lives in the incident stream (one document per state; the latest is the graph).
-        new("dependency_graph", "logs", "go.incident", "state", ["process"], ["info"]),
-    ];
+    /// <summary>Declared with their event types (<see cref="Model.EventTypes"/>).</summary>
+    public static readonly IReadOnlyList<Stream> All = [.. Model.EventTypes.All.Select(t => t.Stream)];
 
     private static readonly Dictionary<string, Stream> s_byType = All.ToDictionary(s => s.EventType, StringComparer.Ordinal);
 
     public static Stream For(string eventType) => s_byType[eventType];
 
-    public static Stream For(RuntimeEvent e) => For(EventJsonWriter.TypeName(e.Type));
+    public static Stream For(RuntimeEvent e) => Model.EventTypes.For(e.Type).Stream;
 
     /// <summary>One index template per data stream, however many event types share it.</summary>
     public static IEnumerable<IGrouping<string, Stream>> ByTemplate => All.GroupBy(s => s.TemplateName, StringComparer.Ordinal);

@@ -217,8 +217,7 @@ public sealed class KafkaLogSource : IDisposable
                     assembling?.SetTag("messaging.batch.message_count", messages.Count);
                     assembling?.SetTag("ingest.lines", _unreportedLines - lines);
                     assembling?.SetTag("ingest.open_streams", _assembler.OpenStreams);
-                    PipelineTelemetry.Messages.Add(messages.Count);
-                    if (messages.Count > 0) PipelineTelemetry.BatchSize.Record(messages.Count);
+                    if (messages.Count > 0) _metrics.Batch(messages.Count);
                 }
                 // Housekeeping once per batch (and whenever the queue ran dry), not per message.
                 _assembler.FlushExpired(CaughtUp);
@@ -329,7 +328,6 @@ public sealed class KafkaLogSource : IDisposable
             parsed.SetTag("messaging.destination.partition.id", e.Stream.Partition);
             if (e.Event is Ingest.GoRuntime.Model.MultiLineEvent m) parsed.SetTag("ingest.event.lines", m.LineCount);
         }
-        PipelineTelemetry.Events.Add(1, new KeyValuePair<string, object?>("type", type));
         e = e with { Delivery = Track(e.Stream.Topic, e.Stream.Partition, e.FirstOffset) };
         if (_stage is null) Forward(e);
         else _stage.Process(e, _forward ??= Forward);
