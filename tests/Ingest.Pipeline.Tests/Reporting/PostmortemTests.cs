@@ -297,6 +297,28 @@ public sealed class PostmortemTests : IDisposable
     public void An_explicit_panic_value_printed_with_its_type_is_a_value(string message, string exceptionClass) =>
         Assert.Equal(exceptionClass, PostmortemFactsReader.ExceptionClass("explicit", message));
 
+    /// <summary>Whatever log text holds, Markdig gives it back: as a code span, as text, and inside a table cell.</summary>
+    [Theory]
+    [InlineData("example.com/shop/internal/store.(*Store).PriceOf")]
+    [InlineData("a `b` ``c``")]
+    [InlineData("`edge`")]
+    [InlineData(" both sides ")]
+    [InlineData("pipe | inside")]
+    [InlineData("<script>alert(1)</script> &amp; [x](javascript:y) **b** _i_ ~s~ # h \\ \\`")]
+    [InlineData("- list? 1. no + no")]
+    [InlineData("42) not a list")]
+    public void Log_text_round_trips_through_markdig(string text)
+    {
+        var code = Markdown.Parse("x " + MarkdownText.Code(text), s_markdig).Descendants<CodeInline>().Single();
+        Assert.Equal(text, code.Content);
+        Assert.Equal(text.Trim(), Plain(Markdown.Parse(MarkdownText.Text(text), s_markdig)));
+        var table = Markdown.Parse($"| a | b |\n|---|---|\n| {MarkdownText.CodeCell(text)} | {MarkdownText.Text(text)} |\n", s_markdig).Descendants<Table>().Single();
+        var row = (TableRow)table[1];
+        Assert.Equal(2, row.Count);
+        Assert.Equal(text.Trim(), Plain(row[0]));
+        Assert.Equal(text.Trim(), Plain(row[1]));
+    }
+
     [Fact]
     public void Labels_are_complete_in_every_language_with_the_same_placeholders()
     {
