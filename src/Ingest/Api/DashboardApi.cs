@@ -27,7 +27,7 @@ public static class DashboardApi
             http.Response.Headers.ContentSecurityPolicy = "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
             http.Response.Headers.XContentTypeOptions = "nosniff";
             if (lang is not (null or "en" or "zh")) return Results.BadRequest(new { error = "lang is en or zh" });
-            var writer = new PostmortemWriter(store, services.GetService<PostmortemOptions>() ?? new PostmortemOptions());
+            var writer = new PostmortemWriter(store, services.GetService<PostmortemOptions>() ?? new PostmortemOptions(), services.GetService<Ingest.Pipeline.Alerting.AlertingOptions>());
             return await writer.WriteAsync(id, lang ?? "en", ct) is { } draft
                 ? Results.Text(PostmortemHtml(draft), "text/html; charset=utf-8")
                 : Results.NotFound();
