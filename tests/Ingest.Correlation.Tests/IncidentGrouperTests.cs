@@ -26,6 +26,28 @@ public sealed class IncidentGrouperTests
     };
 
     [Fact]
+    public void Recovery_is_the_first_successful_answer_after_the_last_failure()
+    {
+        var g = new IncidentGrouper(new CorrelationOptions());
+        g.Served("payments", T0 - 5 * Ms, ok: true);
+        g.Add(At(LogCrash("crash:logs:0:7:0", 0)), fromSpan: false);
+        g.Add(At(LogCrash("crash:logs:0:9:0", 40)), fromSpan: false);
+        g.Served("payments", T0 + 20 * Ms, ok: true); // between the two failures: not a recovery
+        g.Served("payments", T0 + 60 * Ms, ok: false);
+        // Each crash is its own incident; the second holds the service's last failure.
+        PropagationStep Step(string id) => Assert.Single(g.Incidents().Single(i => i.Id == id).Path);
+        Assert.Equal((false, (long?)null), (Step("incident:crash:logs:0:9:0").Recovered, Step("incident:crash:logs:0:9:0").RecoveredAtUnixNanos));
+        g.Served("payments", T0 + 90 * Ms, ok: true);
+        g.Served("payments", T0 + 70 * Ms, ok: true); // earlier answer, arriving late
+        g.Served("payments", T0 + 120 * Ms, ok: true);
+        var last = Step("incident:crash:logs:0:9:0");
+        Assert.Equal((true, (long?)(T0 + 70 * Ms)), (last.Recovered, last.RecoveredAtUnixNanos));
+        // The first incident's service recovered too, but when is superseded by the later failure: not claimed.
+        var first = Step("incident:crash:logs:0:7:0");
+        Assert.Equal((true, (long?)null), (first.Recovered, first.RecoveredAtUnixNanos));
+    }
+
+    [Fact]
     public void A_logged_crash_and_the_span_carrying_the_same_panic_are_one_failure()
     {
         var g = new IncidentGrouper(new CorrelationOptions());

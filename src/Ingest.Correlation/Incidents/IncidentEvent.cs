@@ -37,6 +37,7 @@ public sealed class IncidentEvent : RuntimeEvent, ISelfWritingEvent
             w.WriteString("hlc", p.At.Stamp.ToString());
             w.WriteString("node", p.At.Node);
             w.WriteBoolean("recovered", p.Recovered);
+            if (p.RecoveredAtUnixNanos is long at) w.WriteString("recovered_at", Rfc3339(at));
             w.WriteEndObject();
         }
         w.WriteEndArray();

@@ -35,6 +35,8 @@ public sealed class IncidentGrouper(CorrelationOptions options, TimeProvider? ti
     private readonly Queue<SpanFailure> _pendingViews = new();
     private readonly List<SpanCrashOutcome> _settled = [];
     private readonly Dictionary<string, long> _lastServed = new(StringComparer.Ordinal);
+    // Per service: its latest failure, and the first successful answer after it (the recovery time).
+    private readonly Dictionary<string, (long Failed, long? Recovered)> _recovery = new(StringComparer.Ordinal);
     private long _seq;
     private long _latest = long.MinValue;
     private int _sinceSweep;
@@ -63,17 +65,30 @@ public sealed class IncidentGrouper(CorrelationOptions options, TimeProvider? ti
         public string? LinkedTo;
     }
 
-    /// <summary>Recovered needs only the latest successful answer of each service.</summary>
+    /// <summary>Recovered needs only the latest successful answer of each service, and when it first answered after its latest failure.</summary>
     public void Served(string service, long time, bool ok)
     {
         if (!ok || (_lastServed.Count >= MaxServices && !_lastServed.ContainsKey(service))) return;
         _lastServed[service] = Math.Max(time, _lastServed.GetValueOrDefault(service, long.MinValue));
+        if (_recovery.TryGetValue(service, out var r) && time > r.Failed && (r.Recovered is null || time < r.Recovered))
+        {
+            _recovery[service] = (r.Failed, time);
+        }
+    }
+
+    private void Failed(string service, long time)
+    {
+        if (_recovery.TryGetValue(service, out var r) ? time <= r.Failed : _recovery.Count >= MaxServices) return;
+        // A later failure: recovery is measured from it (an answer seen already that came after it still counts).
+        long? recovered = _lastServed.TryGetValue(service, out long served) && served > time ? served : null;
+        _recovery[service] = (time, recovered);
     }
 
     public void Add(StampedEvent s, bool fromSpan)
     {
         var e = s.Event;
         _latest = Math.Max(_latest, e.TimeUnixNanos);
+        Failed(e.Service, e.TimeUnixNanos);
         if (++_sinceSweep >= 1024) Sweep();
         if (fromSpan) AddSpanFailure(s);
         else if (e.Kind == FailureKind.Crash) AddCrash(s);
@@ -331,7 +346,8 @@ public sealed class IncidentGrouper(CorrelationOptions options, TimeProvider? ti
                 // Recovered: the service answered a request successfully after its last failure here.
                 long last = service.Max(e => e.Event.TimeUnixNanos);
                 bool recovered = _lastServed.TryGetValue(service.Key, out long served) && served > last;
-                path.Add(new PropagationStep(service.Key, first.Event.Kind, first.Stamp, recovered));
+                long? recoveredAt = recovered && _recovery.TryGetValue(service.Key, out var r) && r.Failed == last ? r.Recovered : null;
+                path.Add(new PropagationStep(service.Key, first.Event.Kind, first.Stamp, recovered, recoveredAt));
             }
             result.Add(new Incident
             {

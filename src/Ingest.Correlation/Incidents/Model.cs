@@ -47,7 +47,9 @@ public sealed record DetectedEvent
 public sealed record StampedEvent(DetectedEvent Event, NodeStamp Stamp, bool ClockSkew, bool Late);
 
 /// <summary>One hop of how a failure spread: a service, its first failure, and whether it served again after.</summary>
-public sealed record PropagationStep(string Service, FailureKind FirstFailure, NodeStamp At, bool Recovered);
+/// <param name="RecoveredAtUnixNanos">When the service first served successfully after its last failure here; null
+/// while it has not, or when a later failure elsewhere has since superseded what was seen.</param>
+public sealed record PropagationStep(string Service, FailureKind FirstFailure, NodeStamp At, bool Recovered, long? RecoveredAtUnixNanos = null);
 
 /// <summary>Failures linked by trace or by service and time, in causal (HLC) order.</summary>
 public sealed record Incident

@@ -149,7 +149,8 @@ internal sealed class PostmortemScenario : IDisposable
         var gcIncident = new Incident
         {
             Id = GcIncidentId, Events = [alertOnly], RootCause = alertOnly,
-            Path = [new PropagationStep("payments", FailureKind.GcAnomaly, alertOnly.Stamp, Recovered: true)],
+            // payments served again 2.5 s after the anomaly opened.
+            Path = [new PropagationStep("payments", FailureKind.GcAnomaly, alertOnly.Stamp, Recovered: true, Nanos(T0.AddSeconds(6.5)))],
             TraceIds = [], Services = ["payments"], Nodes = ["node-c"],
         };
         _batch.Add(new IndexedEvent

@@ -25,6 +25,17 @@ public sealed class PostmortemTests : IDisposable
         JsonDocument.Parse((await Writer().WriteAsync(PostmortemScenario.IncidentId, "en", "json", CancellationToken.None))!).RootElement;
 
     [Fact]
+    public async Task The_duration_to_recovery_runs_from_the_first_failure_to_the_last_service_serving_again()
+    {
+        var impact = (await Writer().FactsAsync(PostmortemScenario.GcIncidentId, CancellationToken.None))!.Impact;
+        Assert.True(impact.Recovered);
+        Assert.Equal("2026-03-01T10:00:06.500000000Z", impact.RecoveredAt);
+        Assert.Equal(2.5, impact.DurationToRecoverySeconds);
+        string md = (await Writer().WriteAsync(PostmortemScenario.GcIncidentId, "en", "markdown", CancellationToken.None))!;
+        Assert.Contains("2.5 s after the first failure", md, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Json_facts_hold_every_section_with_the_numbers_of_the_incident()
     {
         var j = await JsonFactsAsync();
@@ -44,6 +55,9 @@ public sealed class PostmortemTests : IDisposable
         Assert.Equal("2026-03-01T10:00:06.000000000Z", impact.GetProperty("ended_at").GetString());
         Assert.Equal(5, impact.GetProperty("duration_seconds").GetDouble());
         Assert.False(impact.GetProperty("recovered").GetBoolean());
+        // payments never served again: no recovery time.
+        Assert.Equal(JsonValueKind.Null, impact.GetProperty("recovered_at").ValueKind);
+        Assert.Equal(JsonValueKind.Null, impact.GetProperty("duration_to_recovery_seconds").ValueKind);
         int peak = _s.LeakDumps.Select(d => d.GoroutineCount).Append(_s.Convoy.GoroutineCount).Append(_s.Nil.GoroutineCount).Append(_s.Repanic.GoroutineCount).Max();
         Assert.True(peak > 12, "a dump or crash holds more goroutines than the gc cycles logged");
         Assert.Equal(peak, impact.GetProperty("goroutine_peak").GetProperty("count").GetInt32());

@@ -39,6 +39,10 @@ public sealed record ImpactFacts
     public required double DurationSeconds { get; init; }
     /// <summary>Every service on the propagation path served successfully again after its last failure.</summary>
     public required bool Recovered { get; init; }
+    /// <summary>When the last of them first served again (RFC 3339), when the correlator saw each recovery.</summary>
+    public string? RecoveredAt { get; init; }
+    /// <summary>First failure to that recovery.</summary>
+    public double? DurationToRecoverySeconds { get; init; }
     public GoroutinePeak? GoroutinePeak { get; init; }
     public HeapSurge? HeapSurge { get; init; }
     public required GcPauses GcPauses { get; init; }
@@ -56,7 +60,7 @@ public sealed record PauseStats(int Cycles, double P50Ms, double P99Ms, double M
 
 public sealed record TimelineEntry(string Id, string Kind, string Service, string Node, string Time, string Hlc, string Summary, bool ClockSkew, bool Late);
 
-public sealed record PathStep(string Service, string FirstFailure, string Node, string Hlc, bool Recovered);
+public sealed record PathStep(string Service, string FirstFailure, string Node, string Hlc, bool Recovered, string? RecoveredAt = null);
 
 public sealed record PanicSemantics
 {

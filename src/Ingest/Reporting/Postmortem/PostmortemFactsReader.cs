@@ -61,7 +61,8 @@ public sealed class PostmortemFactsReader(IEventQueries store, PostmortemOptions
             Timeline = events.Select(e => new TimelineEntry(S(e, "id"), S(e, "kind"), S(e, "service"), S(e, "node"), S(e, "time"), S(e, "hlc"), S(e, "summary"),
                 e.GetProperty("clock_skew").GetBoolean(), e.GetProperty("late").GetBoolean())).ToList(),
             Path = inc.GetProperty("path").EnumerateArray().Select(p =>
-                new PathStep(S(p, "service"), S(p, "first_failure"), S(p, "node"), S(p, "hlc"), p.GetProperty("recovered").GetBoolean())).ToList(),
+                new PathStep(S(p, "service"), S(p, "first_failure"), S(p, "node"), S(p, "hlc"), p.GetProperty("recovered").GetBoolean(),
+                    p.TryGetProperty("recovered_at", out var at) ? at.GetString() : null)).ToList(),
             PanicSemantics = crashes.Select(Semantics).ToList(),
             GoroutineMatrix = Matrix(dumps, crashes),
             GcImpact = services.Select(s => Impact(s, cycles.Where(c => c.Service == s && c.At >= ended - Baseline && c.At <= ended + Tail))).Where(t => t.Samples >= 3).ToList(),
@@ -117,6 +118,13 @@ public sealed class PostmortemFactsReader(IEventQueries store, PostmortemOptions
                 .Select(c => new GoroutinePeak((int)Num(c.Event.GetProperty("derived"), "goroutines")!.Value, c.Service, c.Id)));
         var before = cycles.Where(c => c.At < started).ToList();
         var during = cycles.Where(c => c.At >= started).ToList();
+        // Recovered at: the last service's first successful answer after its failures (known for each service only
+        // while no later failure superseded it).
+        var path = inc.GetProperty("path").EnumerateArray().ToList();
+        bool recovered = path.All(p => p.GetProperty("recovered").GetBoolean());
+        var lastRecovered = recovered && path.Count > 0 && path.All(p => p.TryGetProperty("recovered_at", out _))
+            ? path.MaxBy(p => p.GetProperty("recovered_at").GetDateTimeOffset())
+            : (JsonElement?)null;
         HeapSurge? surge = null;
         foreach (var service in services)
         {
@@ -135,7 +143,9 @@ public sealed class PostmortemFactsReader(IEventQueries store, PostmortemOptions
             StartedAt = S(inc, "started_at"),
             EndedAt = S(inc, "last_at"),
             DurationSeconds = Math.Round((ended - started).TotalSeconds, 3),
-            Recovered = inc.GetProperty("path").EnumerateArray().All(p => p.GetProperty("recovered").GetBoolean()),
+            Recovered = recovered,
+            RecoveredAt = lastRecovered is { } l ? S(l, "recovered_at") : null,
+            DurationToRecoverySeconds = lastRecovered is { } r ? Math.Round((r.GetProperty("recovered_at").GetDateTimeOffset() - started).TotalSeconds, 3) : null,
             GoroutinePeak = peaks.MaxBy(p => p.Count),
             HeapSurge = surge,
             GcPauses = new GcPauses(Pauses(before), Pauses(during)),

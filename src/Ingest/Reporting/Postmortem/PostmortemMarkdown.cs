@@ -49,7 +49,8 @@ public static class PostmortemMarkdown
         Line($"- {l["services"]}: {string.Join(", ", i.Services.Select(Text))}");
         Line($"- {l["hosts"]}: {string.Join(", ", i.Hosts.Select(Text))}");
         Line($"- {l["duration"]}: {string.Format(CultureInfo.InvariantCulture, l["duration_text"], Text(i.StartedAt), Text(i.EndedAt), Number(i.DurationSeconds))}");
-        Line($"- {l["recovery"]}: {(i.Recovered ? l["recovered"] : l["not_recovered"])}");
+        Line($"- {l["recovery"]}: {(i.Recovered ? l["recovered"] : l["not_recovered"])}" +
+            (i.RecoveredAt is { } at ? " " + string.Format(CultureInfo.InvariantCulture, l["recovered_at_text"], Text(at), Number(i.DurationToRecoverySeconds!.Value)) : ""));
         Line($"- {l["goroutine_peak"]}: " + (i.GoroutinePeak is { } p
             ? string.Format(CultureInfo.InvariantCulture, l["goroutine_peak_text"], p.Count, Text(p.Service), Code(p.Source)) : l["no_data"]));
         Line($"- {l["heap_surge"]}: " + (i.HeapSurge is { } h
