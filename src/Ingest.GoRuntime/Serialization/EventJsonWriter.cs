@@ -215,18 +215,21 @@ public sealed class EventJsonWriter(FrameSemanticsOptions? semantics = null)
         if (g.StackUnavailable) w.WriteBoolean("stack_unavailable", true);
         w.WritePropertyName("frames");
         WriteFrames(w, g.Frames, own);
-        if (g.CreatedBy is { } cb)
-        {
-            w.WritePropertyName("created_by");
-            WriteFrame(w, cb, own);
-        }
-        else
-        {
-            w.WriteNull("created_by");
-        }
+        WriteCreatedBy(w, g.CreatedBy, own);
         if (g.CreatedByGoroutine is { } parent) w.WriteNumber("created_by_goroutine", parent);
         WriteAncestors(w, g, own);
         w.WriteEndObject();
+    }
+
+    private void WriteCreatedBy(Utf8JsonWriter w, StackFrame? createdBy, CodeOwnership own)
+    {
+        if (createdBy is not { } cb)
+        {
+            w.WriteNull("created_by");
+            return;
+        }
+        w.WritePropertyName("created_by");
+        WriteFrame(w, cb, own);
     }
 
     /// <summary>GODEBUG=tracebackancestors chains, nearest creator first; omitted when the runtime printed none.</summary>
@@ -240,15 +243,7 @@ public sealed class EventJsonWriter(FrameSemanticsOptions? semantics = null)
             w.WriteNumber("id", a.Id);
             w.WritePropertyName("frames");
             WriteFrames(w, a.Frames, own);
-            if (a.CreatedBy is { } cb)
-            {
-                w.WritePropertyName("created_by");
-                WriteFrame(w, cb, own);
-            }
-            else
-            {
-                w.WriteNull("created_by");
-            }
+            WriteCreatedBy(w, a.CreatedBy, own);
             w.WriteEndObject();
         }
         w.WriteEndArray();
