@@ -66,10 +66,36 @@ public sealed class LinePrefixTests
         }
     }
 
-    private static (int At, AnywhereTrigger Kind) Naive(byte[] s)
+    [Fact]
+    public void Vector_trigger_search_agrees_on_text_dense_in_the_trigger_bytes()
+    {
+        // Every near miss of each trigger, at every alignment against the 32-byte blocks and at both line ends.
+        string[] real = ["gc 1 @", "gc #", "pacer: ", "scav 0", "scvg3", "http: panic serving"];
+        string[] decoys = ["grace", "pace ", "paces", "pacex", "facade", "scan", "scale", "scvx", "scab", "magic ", "panic ", "panic x", "nic s", "gc ", "gc a", "ace", "ic s", "cc", "c"];
+        var rng = new Random(23);
+        for (int n = 0; n < 20_000; n++)
+        {
+            var sb = new StringBuilder(new string('x', rng.Next(0, 40)));
+            int parts = rng.Next(1, 20);
+            for (int k = 0; k < parts; k++)
+            {
+                sb.Append(rng.Next(8) == 0 ? real[rng.Next(real.Length)] : decoys[rng.Next(decoys.Length)]);
+                if (rng.Next(3) == 0) sb.Append(' ');
+            }
+            byte[] line = Encoding.UTF8.GetBytes(sb.ToString());
+            int from = rng.Next(3) == 0 ? rng.Next(0, line.Length + 1) : 0;
+            int start = from;
+            var got = AnywhereTriggers.Next(line, ref from);
+            var (wantAt, want) = Naive(line, start);
+            Assert.Equal((sb.ToString(), start, want), (sb.ToString(), start, got));
+            if (want != AnywhereTrigger.None) Assert.Equal(wantAt, from);
+        }
+    }
+
+    private static (int At, AnywhereTrigger Kind) Naive(byte[] s, int from = 1)
     {
         string t = Encoding.UTF8.GetString(s);
-        for (int c = 1; c + 1 < t.Length; c++)
+        for (int c = Math.Max(from, 1); c + 1 < t.Length; c++)
         {
             if (t[c] != 'c') continue;
             string w = t[Math.Max(0, c - 4)..Math.Min(t.Length, c + 3)];
