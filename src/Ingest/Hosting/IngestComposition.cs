@@ -46,6 +46,7 @@ public static class IngestComposition
         services.AddSingleton<IValidateOptions<AnalyzerOptions>>(new ListValidator<AnalyzerOptions>(IngestConfiguration.Validate));
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<AnalyzerOptions>>().Value);
         Add<KafkaSourceOptions>(services, configuration, KafkaSourceOptions.SectionName, o => o.Validate());
+        services.PostConfigure<KafkaSourceOptions>(o => o.InstanceId ??= DefaultInstanceId(Bind<ServeOptions>(configuration, ServeOptions.SectionName)));
         Add<AssemblerOptions>(services, configuration, AssemblerOptions.SectionName, o => o.Validate());
         Add<SinkHostOptions>(services, configuration, SinkHostOptions.SectionName, ValidateSink);
         // Only checked when it is the store in use.
@@ -151,6 +152,18 @@ public static class IngestComposition
         services.AddOptions<T>().Bind(configuration.GetSection(section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<T>>(new ListValidator<T>(validate));
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<T>>().Value);
+    }
+
+    /// <summary>
+    /// A stable identity for static group membership: the pod name in Kubernetes (the chart sets POD_NAME), else
+    /// the host name with a hash of the data directory, so two workers on one host (each with its own store) are
+    /// two members, and a worker restarted on its store is the same one.
+    /// </summary>
+    public static string DefaultInstanceId(ServeOptions serve)
+    {
+        if (Environment.GetEnvironmentVariable("POD_NAME") is { Length: > 0 } pod) return pod;
+        var hash = System.IO.Hashing.XxHash32.HashToUInt32(System.Text.Encoding.UTF8.GetBytes(Path.GetFullPath(serve.DataDirectory)));
+        return $"{Environment.MachineName}-{hash:x8}";
     }
 
     private static bool HasAlertmanager(IConfiguration configuration) =>

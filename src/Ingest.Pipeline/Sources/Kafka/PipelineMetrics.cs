@@ -15,6 +15,8 @@ public sealed class PipelineMetrics : IDisposable
     private static readonly Counter s_pauses = Metrics.CreateCounter("ingest_consumer_pauses_total", "Times consumption paused because the sink fell behind.");
     private static readonly Counter s_budgetClosed = Metrics.CreateCounter("ingest_assembly_budget_closed_total",
         "Open events closed as truncated because the assembly memory budget (open_bytes) or the open-event cap (open_events) was reached.", "reason");
+    private static readonly Counter s_offsetsLost = Metrics.CreateCounter("ingest_offsets_lost_total",
+        "Messages never read because the broker's retention deleted them before the committed offset reached them.", "topic", "partition");
     private static readonly Gauge s_openBytes = Metrics.CreateGauge("ingest_assembly_open_bytes", "Bytes the events being assembled hold, as the budget accounts them.");
     private static readonly Gauge s_openStreams = Metrics.CreateGauge("ingest_open_streams", "Streams being reassembled.");
     private static readonly Gauge s_sinkPending = Metrics.CreateGauge("ingest_sink_pending", "Events queued for the sink.");
@@ -35,6 +37,9 @@ public sealed class PipelineMetrics : IDisposable
     public void DeadLetter() => s_deadLetters.Inc();
     public void Paused() => s_pauses.Inc();
     public void BudgetClosed(string reason) => s_budgetClosed.WithLabels(reason).Inc();
+
+    public void OffsetsLost(string topic, int partition, long count) =>
+        s_offsetsLost.WithLabels(topic, partition.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc(count);
 
     public void Lag(string topic, int partition, long lag) =>
         s_lag.WithLabels(topic, partition.ToString(System.Globalization.CultureInfo.InvariantCulture)).Set(Math.Max(0, lag));
