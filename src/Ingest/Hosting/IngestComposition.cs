@@ -120,7 +120,8 @@ public static class IngestComposition
         services.AddSingleton(sp => new KafkaLogSource(sp.GetRequiredService<KafkaSourceOptions>(), sp.GetRequiredService<AnalyzerOptions>(),
             sp.GetRequiredService<AssemblerOptions>(), sp.GetRequiredService<BatchingSinkHost>(), sp.GetRequiredService<OffsetTracker>(),
             sp.GetRequiredService<PipelineMetrics>(), sp.GetRequiredService<DeadLetterProducer>(), sp.GetRequiredService<IResumeWatermarks>(),
-            sp.GetRequiredService<ILogger<KafkaLogSource>>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IEventStage>()));
+            sp.GetRequiredService<ILogger<KafkaLogSource>>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IEventStage>(),
+            sp.GetRequiredService<EventStore>().History));
         services.AddSingleton(sp => new CorrelationSource(sp.GetRequiredService<CorrelationOptions>(), sp.GetRequiredService<CorrelationTopicsOptions>(),
             sp.GetRequiredService<KafkaSourceOptions>(), sp.GetRequiredService<BatchingSinkHost>(), sp.GetRequiredService<ILogger<CorrelationSource>>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<AnalyzerOptions>()));
@@ -193,6 +194,8 @@ public static class IngestComposition
         {
             var open = sp.GetRequiredService<IEventQueries>().AlertsAsync(GcAlertEvent.Firing, null, 1000, CancellationToken.None).GetAwaiter().GetResult();
             gc.Resume(open.Select(AlertDocuments.Parse));
+            // Baselines, windows and goroutine counts: rebuilt from the stored cycles and dumps (IStoredHistory).
+            if (sp.GetRequiredService<EventStore>().History is { } history) gc.Rebuild(history.GcHistory(gc.HistoryCycles));
         }
         catch (Exception ex) when (ex is ElasticsearchQueries.QueryFailedException or IOException or HttpRequestException)
         {
@@ -215,9 +218,9 @@ public static class IngestComposition
 /// <summary>The store in use: the embedded SQLite database or Elasticsearch data streams; both write idempotently by id.</summary>
 public sealed class EventStore : IDisposable
 {
-    private EventStore(IEventSink sink, IEventQueries queries, IResumeWatermarks watermarks, string name, IDisposable owned, ElasticsearchEventSink? elasticsearch)
+    private EventStore(IEventSink sink, IEventQueries queries, IResumeWatermarks watermarks, IStoredHistory? history, string name, IDisposable owned, ElasticsearchEventSink? elasticsearch)
     {
-        (Sink, Queries, Watermarks, Name, _owned, Elasticsearch) = (sink, queries, watermarks, name, owned, elasticsearch);
+        (Sink, Queries, Watermarks, History, Name, _owned, Elasticsearch) = (sink, queries, watermarks, history, name, owned, elasticsearch);
     }
 
     private readonly IDisposable _owned;
@@ -225,6 +228,9 @@ public sealed class EventStore : IDisposable
     public IEventSink Sink { get; }
     public IEventQueries Queries { get; }
     public IResumeWatermarks Watermarks { get; }
+
+    /// <summary>What derived state is rebuilt from after a restart; the embedded store only (Elasticsearch: none yet).</summary>
+    public IStoredHistory? History { get; }
     public string Name { get; }
     public ElasticsearchEventSink? Elasticsearch { get; }
 
@@ -235,10 +241,10 @@ public sealed class EventStore : IDisposable
             var client = ElasticsearchEventSink.CreateClient(elasticsearch);
             var es = new ElasticsearchEventSink(elasticsearch, client);
             var queries = new ElasticsearchQueries(client, elasticsearch);
-            return new EventStore(es, queries, queries, $"elasticsearch {string.Join(",", elasticsearch.Urls.Select(Telemetry.Redact))} (data streams *-go.*-{elasticsearch.Namespace})", es, es);
+            return new EventStore(es, queries, queries, null, $"elasticsearch {string.Join(",", elasticsearch.Urls.Select(Telemetry.Redact))} (data streams *-go.*-{elasticsearch.Namespace})", es, es);
         }
         var embedded = new SqliteEventStore(EmbeddedPath(serve));
-        return new EventStore(embedded, embedded, embedded, embedded.Path, embedded, null);
+        return new EventStore(embedded, embedded, embedded, embedded, embedded.Path, embedded, null);
     }
 
     public static string EmbeddedPath(ServeOptions serve) => Path.Combine(Path.GetFullPath(serve.DataDirectory), "events.db");

@@ -38,6 +38,7 @@ public sealed class KafkaLogSource : IDisposable
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly IResumeWatermarks? _watermarks;
+    private readonly IStoredHistory? _history;
     private readonly IEventStage? _stage;
     private readonly StreamAssembler _assembler;
     private readonly Dictionary<string, MessageDecoder> _decoders;
@@ -59,8 +60,10 @@ public sealed class KafkaLogSource : IDisposable
         IResumeWatermarks? watermarks = null,
         ILogger? logger = null,
         TimeProvider? time = null,
-        IEventStage? stage = null)
+        IEventStage? stage = null,
+        IStoredHistory? history = null)
     {
+        _history = history;
         _stage = stage;
         _watermarks = watermarks;
         _options = options;
@@ -444,10 +447,14 @@ public sealed class KafkaLogSource : IDisposable
         _logger.LogInformation("assigned {Partitions}", string.Join(", ", partitions.Select(tp => $"{tp.Topic}/{tp.Partition.Value}")));
         var loaded = _watermarks is null ? [] : partitions.Select(tp => (tp, Marks: _watermarks.Load(tp.Topic, tp.Partition.Value))).Where(x => x.Marks.Count > 0).ToList();
         var committed = Committed(consumer, partitions);
+        // Dumps before the committed offset are not read again: their leak series comes back from the store.
+        var leaks = _history is null ? [] : committed.Select(c => (c.TopicPartition, History: _history.LeakSnapshots(c.Topic, c.Partition.Value, c.Offset.Value, LeakTracker.MaxSnapshots)))
+            .Where(x => x.History.Count > 0).ToList();
         // Before any message of these partitions reaches the assembler (they are polled after this returns).
         Send(new Work(null, () =>
         {
             foreach (var (tp, marks) in loaded) _assembler.SetWatermarks(tp.Topic, tp.Partition.Value, marks);
+            foreach (var (tp, history) in leaks) _assembler.RestoreLeakHistory(tp.Topic, tp.Partition.Value, history);
             foreach (var c in committed) _next[(c.Topic, c.Partition.Value)] = c.Offset.Value;
         }));
     }
