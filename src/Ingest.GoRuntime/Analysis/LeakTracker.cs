@@ -26,7 +26,22 @@ public sealed class LeakTracker(AnalyzerOptions options)
     /// The first snapshot a held-back suspect rests on: the stream's input from there on must stay readable
     /// (uncommitted) until the suspect is out, or a restart could not derive it again.
     /// </summary>
-    public long? PendingSince => _pending.Count == 0 ? null : _pending.Values.Min(p => p.SnapshotLines[0]);
+    public long? PendingSince
+    {
+        get
+        {
+            long? min = null;
+            foreach (var p in _pending.Values)
+            {
+                // Restored snapshots are in the store already: only the ones read since must stay readable.
+                long first = p.SnapshotLines.FirstOrDefault(l => l > _restoredThrough, long.MaxValue);
+                if (first != long.MaxValue && (min is null || first < min)) min = first;
+            }
+            return min;
+        }
+    }
+
+    private long _restoredThrough = long.MinValue;
 
     public IEnumerable<LeakSuspectEvent> Drain()
     {
@@ -60,6 +75,7 @@ public sealed class LeakTracker(AnalyzerOptions options)
             Count(counts, (createdBy, OutsideRuntimeName(b.Frames)), b.Count);
         }
         Add(stream, snapshot.Line, counts);
+        _restoredThrough = snapshot.Line;
     }
 
     private static void Count(Dictionary<(string, string), int> counts, (string, string) key, int n)
