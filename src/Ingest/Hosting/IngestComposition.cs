@@ -194,13 +194,21 @@ public static class IngestComposition
         {
             var open = sp.GetRequiredService<IEventQueries>().AlertsAsync(GcAlertEvent.Firing, null, 1000, CancellationToken.None).GetAwaiter().GetResult();
             gc.Resume(open.Select(AlertDocuments.Parse));
-            // Baselines, windows and goroutine counts: rebuilt from the stored cycles and dumps (IStoredHistory).
-            if (sp.GetRequiredService<EventStore>().History is { } history) gc.Rebuild(history.GcHistory(gc.HistoryCycles));
         }
         catch (Exception ex) when (ex is ElasticsearchQueries.QueryFailedException or IOException or HttpRequestException)
         {
             (sp.GetService<ILogger<GcAnalytics>>() ?? NullLogger<GcAnalytics>.Instance)
                 .LogWarning("could not load the alerts the previous run left firing ({Reason}); they stay open in the store until resolved by hand", ex.Message);
+        }
+        // Baselines, windows and goroutine counts: rebuilt from the stored cycles and dumps (IStoredHistory).
+        try
+        {
+            gc.Rebuild(sp.GetRequiredService<EventStore>().History.GcHistory(gc.HistoryCycles));
+        }
+        catch (ElasticsearchQueries.QueryFailedException ex)
+        {
+            (sp.GetService<ILogger<GcAnalytics>>() ?? NullLogger<GcAnalytics>.Instance)
+                .LogWarning("could not rebuild GC baselines from the store ({Reason}); they start over", ex.Message);
         }
         return gc;
     }
@@ -218,7 +226,7 @@ public static class IngestComposition
 /// <summary>The store in use: the embedded SQLite database or Elasticsearch data streams; both write idempotently by id.</summary>
 public sealed class EventStore : IDisposable
 {
-    private EventStore(IEventSink sink, IEventQueries queries, IResumeWatermarks watermarks, IStoredHistory? history, string name, IDisposable owned, ElasticsearchEventSink? elasticsearch)
+    private EventStore(IEventSink sink, IEventQueries queries, IResumeWatermarks watermarks, IStoredHistory history, string name, IDisposable owned, ElasticsearchEventSink? elasticsearch)
     {
         (Sink, Queries, Watermarks, History, Name, _owned, Elasticsearch) = (sink, queries, watermarks, history, name, owned, elasticsearch);
     }
@@ -229,8 +237,8 @@ public sealed class EventStore : IDisposable
     public IEventQueries Queries { get; }
     public IResumeWatermarks Watermarks { get; }
 
-    /// <summary>What derived state is rebuilt from after a restart; the embedded store only (Elasticsearch: none yet).</summary>
-    public IStoredHistory? History { get; }
+    /// <summary>What derived state is rebuilt from after a restart.</summary>
+    public IStoredHistory History { get; }
     public string Name { get; }
     public ElasticsearchEventSink? Elasticsearch { get; }
 
@@ -241,7 +249,7 @@ public sealed class EventStore : IDisposable
             var client = ElasticsearchEventSink.CreateClient(elasticsearch);
             var es = new ElasticsearchEventSink(elasticsearch, client);
             var queries = new ElasticsearchQueries(client, elasticsearch);
-            return new EventStore(es, queries, queries, null, $"elasticsearch {string.Join(",", elasticsearch.Urls.Select(Telemetry.Redact))} (data streams *-go.*-{elasticsearch.Namespace})", es, es);
+            return new EventStore(es, queries, queries, queries, $"elasticsearch {string.Join(",", elasticsearch.Urls.Select(Telemetry.Redact))} (data streams *-go.*-{elasticsearch.Namespace})", es, es);
         }
         var embedded = new SqliteEventStore(EmbeddedPath(serve));
         return new EventStore(embedded, embedded, embedded, embedded, embedded.Path, embedded, null);
