@@ -487,14 +487,16 @@ public sealed class KafkaLogSource : IDisposable
     }
 
     /// <summary>
-    /// A message past the expected offset is a gap; compaction and transaction markers make harmless ones, so it
-    /// counts as loss only when the broker's log now starts beyond the expected offset (librdkafka reset the
-    /// position to the earliest retained message).
+    /// A message past the expected offset is a gap; compaction, transaction markers and aborted transactions make
+    /// harmless ones, so it counts as loss only when the broker's log now starts beyond the expected offset
+    /// (librdkafka reset the position to the earliest retained message). Asking the broker costs a round trip:
+    /// always for the first message of an assignment (where a reset shows), at most once a second per partition
+    /// later, so a topic full of transaction markers is not read at the broker's pace.
     /// </summary>
     private void CheckContinuity(string topic, int partition, long offset)
     {
         var key = (topic, partition);
-        if (_next.TryGetValue(key, out long expected) && offset > expected)
+        if (_next.TryGetValue(key, out long expected) && offset > expected && GapCheckDue(key))
         {
             long low = expected;
             try
@@ -523,6 +525,17 @@ public sealed class KafkaLogSource : IDisposable
 
     private const int MaxLostRanges = 100;
 
+    // Per partition, when its last gap was checked against the broker (absent: not since the assignment).
+    private readonly Dictionary<(string Topic, int Partition), long> _gapChecked = [];
+
+    private bool GapCheckDue((string Topic, int Partition) key)
+    {
+        long now = _time.GetTimestamp();
+        if (_gapChecked.TryGetValue(key, out long last) && _time.GetElapsedTime(last, now) < TimeSpan.FromSeconds(1)) return false;
+        _gapChecked[key] = now;
+        return true;
+    }
+
     private void OnRevoked(IConsumer<byte[], byte[]> consumer, List<TopicPartitionOffset> partitions, bool lost)
     {
         if (_abort) return;
@@ -534,6 +547,7 @@ public sealed class KafkaLogSource : IDisposable
             {
                 _assembler.FlushPartition(topic, partition);
                 _next.Remove((topic, partition));
+                _gapChecked.Remove((topic, partition));
             }
         });
         if (!lost)
