@@ -23,8 +23,8 @@ public sealed class LeakTracker(AnalyzerOptions options)
     public bool HasPending => _pending.Count > 0;
 
     /// <summary>
-    /// The first snapshot a held-back suspect rests on: the stream's input from there on must stay readable
-    /// (uncommitted) until the suspect is out, or a restart could not derive it again.
+    /// The first snapshot read by this run that a held-back suspect rests on: the stream's input from there on stays
+    /// readable (uncommitted) until the suspect is out. Restored snapshots hold nothing: a restart restores them again.
     /// </summary>
     public long? PendingSince
     {
