@@ -10,7 +10,8 @@ namespace Ingest.GoRuntime.Analysis;
 /// </summary>
 public sealed class LeakTracker(AnalyzerOptions options)
 {
-    private const int MaxSnapshots = 32;
+    /// <summary>Snapshots kept per stream: also how many stored dumps a restart restores.</summary>
+    public const int MaxSnapshots = 32;
     private const int MaxSites = 10_000;
     private readonly List<(long Line, Dictionary<(string CreatedBy, string Top), int> Counts)> _snapshots = [];
     private readonly Dictionary<(string, string), LeakSuspectEvent> _pending = [];
@@ -22,10 +23,25 @@ public sealed class LeakTracker(AnalyzerOptions options)
     public bool HasPending => _pending.Count > 0;
 
     /// <summary>
-    /// The first snapshot a held-back suspect rests on: the stream's input from there on must stay readable
-    /// (uncommitted) until the suspect is out, or a restart could not derive it again.
+    /// The first snapshot read by this run that a held-back suspect rests on: the stream's input from there on stays
+    /// readable (uncommitted) until the suspect is out. Restored snapshots hold nothing: a restart restores them again.
     /// </summary>
-    public long? PendingSince => _pending.Count == 0 ? null : _pending.Values.Min(p => p.SnapshotLines[0]);
+    public long? PendingSince
+    {
+        get
+        {
+            long? min = null;
+            foreach (var p in _pending.Values)
+            {
+                // Restored snapshots are in the store already: only the ones read since must stay readable.
+                long first = p.SnapshotLines.FirstOrDefault(l => l > _restoredThrough, long.MaxValue);
+                if (first != long.MaxValue && (min is null || first < min)) min = first;
+            }
+            return min;
+        }
+    }
+
+    private long _restoredThrough = long.MinValue;
 
     public IEnumerable<LeakSuspectEvent> Drain()
     {
@@ -39,11 +55,47 @@ public sealed class LeakTracker(AnalyzerOptions options)
         var counts = new Dictionary<(string, string), int>();
         foreach (var b in buckets)
         {
-            if (b.CreatedBy is not { } createdBy || IsExpected(createdBy, b.Representative)) continue;
-            var key = (createdBy, WaitSite.OutsideRuntimeName(b.Representative));
-            if (counts.Count >= MaxSites && !counts.ContainsKey(key)) continue;
-            counts[key] = counts.GetValueOrDefault(key) + b.Count;
+            if (b.CreatedBy is not { } createdBy || IsExpected(createdBy, b.Representative.Frames.Select(f => f.Function))) continue;
+            Count(counts, (createdBy, WaitSite.OutsideRuntimeName(b.Representative)), b.Count);
         }
+        return Add(stream, line, counts);
+    }
+
+    /// <summary>
+    /// A dump a previous run stored (after a restart, before the stream's new input): the same counting as
+    /// <see cref="AddSnapshot"/> from the stored buckets, so the series goes on as without the restart. What it
+    /// would release was released by that run.
+    /// </summary>
+    public void Restore(string stream, LeakSnapshot snapshot)
+    {
+        var counts = new Dictionary<(string, string), int>();
+        foreach (var b in snapshot.Buckets)
+        {
+            if (b.CreatedBy is not { } createdBy || IsExpected(createdBy, b.Frames.Select(f => f.Function))) continue;
+            Count(counts, (createdBy, OutsideRuntimeName(b.Frames)), b.Count);
+        }
+        Add(stream, snapshot.Line, counts);
+        _restoredThrough = snapshot.Line;
+    }
+
+    private static void Count(Dictionary<(string, string), int> counts, (string, string) key, int n)
+    {
+        if (counts.Count >= MaxSites && !counts.ContainsKey(key)) return;
+        counts[key] = counts.GetValueOrDefault(key) + n;
+    }
+
+    /// <summary><see cref="WaitSite.OutsideRuntimeName"/> over stored frames.</summary>
+    private static string OutsideRuntimeName(IReadOnlyList<LeakSnapshot.Frame> frames)
+    {
+        foreach (var f in frames)
+        {
+            if (!GoNames.IsRuntimePackage(f.Package) && !f.Function.Contains(".runtime_", StringComparison.Ordinal)) return f.Function;
+        }
+        return frames.Count > 0 ? frames[0].Function : "?";
+    }
+
+    private List<LeakSuspectEvent> Add(string stream, long line, Dictionary<(string, string), int> counts)
+    {
         _snapshots.Add((line, counts));
         if (_snapshots.Count > MaxSnapshots) _snapshots.RemoveAt(0);
 
@@ -87,14 +139,22 @@ public sealed class LeakTracker(AnalyzerOptions options)
         return released;
     }
 
-    private static bool IsExpected(string createdBy, Goroutine g)
+    private static bool IsExpected(string createdBy, IEnumerable<string> functions)
     {
         string pkg = GoNames.PackageOf(createdBy);
         if (GoNames.IsRuntimePackage(pkg) || pkg == "os/signal" || pkg == "testing") return true;
-        foreach (var f in g.Frames)
+        foreach (string f in functions)
         {
-            if (f.Function is "os/signal.signal_recv" or "os/signal.loop" or "runtime.ReadTrace" or "runtime.ensureSigM.func1") return true;
+            if (f is "os/signal.signal_recv" or "os/signal.loop" or "runtime.ReadTrace" or "runtime.ensureSigM.func1") return true;
         }
         return false;
     }
+}
+
+/// <summary>A stored goroutine dump as the leak tracker counts it: its position and its buckets' creators and frames.</summary>
+public sealed record LeakSnapshot(long Line, IReadOnlyList<LeakSnapshot.Bucket> Buckets)
+{
+    public sealed record Bucket(string? CreatedBy, IReadOnlyList<Frame> Frames, int Count);
+
+    public readonly record struct Frame(string Function, string Package);
 }

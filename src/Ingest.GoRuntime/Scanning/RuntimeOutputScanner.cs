@@ -166,6 +166,12 @@ public sealed partial class RuntimeOutputScanner
     // Created on the first dump: most streams never print one.
     private LeakTracker _leaks => _leaksOrNull ??= new LeakTracker(_options);
 
+    /// <summary>Dumps of this stream a previous run stored, oldest first, before any new input: the leak series goes on.</summary>
+    public void RestoreLeakSnapshots(IEnumerable<LeakSnapshot> snapshots)
+    {
+        foreach (var snapshot in snapshots) _leaks.Restore(_stream, snapshot);
+    }
+
     /// <summary>Position of the first line of the open event (offsets before it must not be committed).</summary>
     public long? OpenEventStart => _event?.Line ?? _build?.Line;
 

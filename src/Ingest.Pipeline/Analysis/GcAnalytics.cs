@@ -80,9 +80,7 @@ public sealed class GcAnalytics : IEventStage
             var sample = state.Analyzer.Observe(gc.Cycle, _scratch);
             gc.Derived = sample;
             gc.Anomalies = _scratch.ToArray();
-            if (!_impactWindows.TryGetValue(service, out var window)) _impactWindows[service] = window = new Queue<GcSample>();
-            window.Enqueue(sample);
-            while (window.Count > _options.ImpactWindowCycles) window.Dequeue();
+            AddToImpact(service, sample);
             GcMetrics.Pause(service, sample.PauseMs);
             foreach (var a in gc.Anomalies) GcMetrics.Anomaly(service, GcAnomaly.KindName(a.Kind));
             // Forced cycles run no detector: they neither open nor resolve anything.
@@ -198,6 +196,40 @@ public sealed class GcAnalytics : IEventStage
                 Metadata = origin.Metadata,
             });
             Notify(alert);
+        }
+    }
+
+    private void AddToImpact(string service, GcSample sample)
+    {
+        if (!_impactWindows.TryGetValue(service, out var window)) _impactWindows[service] = window = new Queue<GcSample>();
+        window.Enqueue(sample);
+        while (window.Count > _options.ImpactWindowCycles) window.Dequeue();
+    }
+
+    /// <summary>Cycles per stream that <see cref="Rebuild"/> needs: the longest window any state keeps.</summary>
+    public int HistoryCycles => Math.Max(GcInstanceAnalyzer.WindowCycles(_options), _options.ImpactWindowCycles);
+
+    /// <summary>
+    /// What a previous run derived (baselines, detector windows, goroutine counts, impact windows), rebuilt from
+    /// its stored cycles and dumps in stored order. Nothing is emitted: those cycles' anomalies and alerts are
+    /// stored already (open alerts come back through <see cref="Resume"/>).
+    /// </summary>
+    public void Rebuild(IEnumerable<Delivery.StoredGcEvent> history)
+    {
+        lock (_gate)
+        {
+            foreach (var h in history)
+            {
+                var state = Instance(h.Service, h.Instance);
+                if (h.Cycle is null)
+                {
+                    state.Analyzer.Goroutines = h.Goroutines;
+                    continue;
+                }
+                _scratch.Clear();
+                AddToImpact(h.Service, state.Analyzer.Observe(h.Cycle, _scratch));
+            }
+            _scratch.Clear();
         }
     }
 

@@ -82,6 +82,15 @@ public sealed class StreamAssembler
     public void SetWatermarks(string topic, int partition, IReadOnlyDictionary<string, long> watermarks) =>
         _watermarks[(topic, partition)] = watermarks;
 
+    /// <summary>
+    /// Per stream of a newly assigned partition, the dumps a previous run stored before the partition's committed
+    /// offset (<see cref="Delivery.IStoredHistory"/>): its leak series goes on from them. Used once per stream.
+    /// </summary>
+    public void RestoreLeakHistory(string topic, int partition, IReadOnlyDictionary<string, IReadOnlyList<LeakSnapshot>> history) =>
+        _leakHistory[(topic, partition)] = new Dictionary<string, IReadOnlyList<LeakSnapshot>>(history, StringComparer.Ordinal);
+
+    private readonly Dictionary<(string, int), Dictionary<string, IReadOnlyList<LeakSnapshot>>> _leakHistory = [];
+
     public void Push(in LogRecord record)
     {
         var state = GetOrCreate(record.Key);
@@ -203,6 +212,7 @@ public sealed class StreamAssembler
         foreach (var s in set.ToList()) Drop(s);
         _byPartition.Remove((topic, partition));
         _watermarks.Remove((topic, partition));
+        _leakHistory.Remove((topic, partition));
         _partitionClock.Remove((topic, partition));
     }
 
@@ -241,6 +251,7 @@ public sealed class StreamAssembler
         var scanner = new RuntimeOutputScanner(key.ToString(), _analysis, e => Emit(created!, e));
         created = new StreamState(key, scanner);
         if (_watermarks.TryGetValue((key.Topic, key.Partition), out var marks) && marks.TryGetValue(key.Source, out long through)) created.SkipThrough = through;
+        if (_leakHistory.TryGetValue((key.Topic, key.Partition), out var history) && history.Remove(key.Source, out var snapshots)) scanner.RestoreLeakSnapshots(snapshots);
         _streams[key] = created;
         if (!_byPartition.TryGetValue((key.Topic, key.Partition), out var set)) _byPartition[(key.Topic, key.Partition)] = set = [];
         set.Add(created);

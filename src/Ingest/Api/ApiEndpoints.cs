@@ -47,6 +47,7 @@ public static class ApiEndpoints
             sink_pending = sink.Pending,
             sink_rejected = sink.Rejected,
             paused = source.Source.Paused,
+            offsets_lost = source.Source.LostOffsets.Select(l => new { topic = l.Topic, partition = l.Partition, from = l.From, to = l.To, count = l.Count, at = l.At }),
             elasticsearch_circuit = services.GetService<ElasticsearchEventSink>()?.Circuit.ToString().ToLowerInvariant(),
         }, s_json));
         app.MapMetrics("/metrics");

@@ -46,6 +46,7 @@ public static class IngestComposition
         services.AddSingleton<IValidateOptions<AnalyzerOptions>>(new ListValidator<AnalyzerOptions>(IngestConfiguration.Validate));
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<AnalyzerOptions>>().Value);
         Add<KafkaSourceOptions>(services, configuration, KafkaSourceOptions.SectionName, o => o.Validate());
+        services.PostConfigure<KafkaSourceOptions>(o => o.InstanceId ??= DefaultInstanceId(Bind<ServeOptions>(configuration, ServeOptions.SectionName)));
         Add<AssemblerOptions>(services, configuration, AssemblerOptions.SectionName, o => o.Validate());
         Add<SinkHostOptions>(services, configuration, SinkHostOptions.SectionName, ValidateSink);
         // Only checked when it is the store in use.
@@ -119,7 +120,8 @@ public static class IngestComposition
         services.AddSingleton(sp => new KafkaLogSource(sp.GetRequiredService<KafkaSourceOptions>(), sp.GetRequiredService<AnalyzerOptions>(),
             sp.GetRequiredService<AssemblerOptions>(), sp.GetRequiredService<BatchingSinkHost>(), sp.GetRequiredService<OffsetTracker>(),
             sp.GetRequiredService<PipelineMetrics>(), sp.GetRequiredService<DeadLetterProducer>(), sp.GetRequiredService<IResumeWatermarks>(),
-            sp.GetRequiredService<ILogger<KafkaLogSource>>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IEventStage>()));
+            sp.GetRequiredService<ILogger<KafkaLogSource>>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IEventStage>(),
+            sp.GetRequiredService<EventStore>().History));
         services.AddSingleton(sp => new CorrelationSource(sp.GetRequiredService<CorrelationOptions>(), sp.GetRequiredService<CorrelationTopicsOptions>(),
             sp.GetRequiredService<KafkaSourceOptions>(), sp.GetRequiredService<BatchingSinkHost>(), sp.GetRequiredService<ILogger<CorrelationSource>>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<AnalyzerOptions>()));
@@ -151,6 +153,18 @@ public static class IngestComposition
         services.AddOptions<T>().Bind(configuration.GetSection(section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<T>>(new ListValidator<T>(validate));
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<T>>().Value);
+    }
+
+    /// <summary>
+    /// A stable identity for static group membership: the pod name in Kubernetes (the chart sets POD_NAME), else
+    /// the host name with a hash of the data directory, so two workers on one host (each with its own store) are
+    /// two members, and a worker restarted on its store is the same one.
+    /// </summary>
+    public static string DefaultInstanceId(ServeOptions serve)
+    {
+        if (Environment.GetEnvironmentVariable("POD_NAME") is { Length: > 0 } pod) return pod;
+        var hash = System.IO.Hashing.XxHash32.HashToUInt32(System.Text.Encoding.UTF8.GetBytes(Path.GetFullPath(serve.DataDirectory)));
+        return $"{Environment.MachineName}-{hash:x8}";
     }
 
     private static bool HasAlertmanager(IConfiguration configuration) =>
@@ -186,6 +200,16 @@ public static class IngestComposition
             (sp.GetService<ILogger<GcAnalytics>>() ?? NullLogger<GcAnalytics>.Instance)
                 .LogWarning("could not load the alerts the previous run left firing ({Reason}); they stay open in the store until resolved by hand", ex.Message);
         }
+        // Baselines, windows and goroutine counts: rebuilt from the stored cycles and dumps (IStoredHistory).
+        try
+        {
+            gc.Rebuild(sp.GetRequiredService<EventStore>().History.GcHistory(gc.HistoryCycles));
+        }
+        catch (ElasticsearchQueries.QueryFailedException ex)
+        {
+            (sp.GetService<ILogger<GcAnalytics>>() ?? NullLogger<GcAnalytics>.Instance)
+                .LogWarning("could not rebuild GC baselines from the store ({Reason}); they start over", ex.Message);
+        }
         return gc;
     }
 
@@ -202,9 +226,9 @@ public static class IngestComposition
 /// <summary>The store in use: the embedded SQLite database or Elasticsearch data streams; both write idempotently by id.</summary>
 public sealed class EventStore : IDisposable
 {
-    private EventStore(IEventSink sink, IEventQueries queries, IResumeWatermarks watermarks, string name, IDisposable owned, ElasticsearchEventSink? elasticsearch)
+    private EventStore(IEventSink sink, IEventQueries queries, IResumeWatermarks watermarks, IStoredHistory history, string name, IDisposable owned, ElasticsearchEventSink? elasticsearch)
     {
-        (Sink, Queries, Watermarks, Name, _owned, Elasticsearch) = (sink, queries, watermarks, name, owned, elasticsearch);
+        (Sink, Queries, Watermarks, History, Name, _owned, Elasticsearch) = (sink, queries, watermarks, history, name, owned, elasticsearch);
     }
 
     private readonly IDisposable _owned;
@@ -212,6 +236,9 @@ public sealed class EventStore : IDisposable
     public IEventSink Sink { get; }
     public IEventQueries Queries { get; }
     public IResumeWatermarks Watermarks { get; }
+
+    /// <summary>What derived state is rebuilt from after a restart.</summary>
+    public IStoredHistory History { get; }
     public string Name { get; }
     public ElasticsearchEventSink? Elasticsearch { get; }
 
@@ -222,10 +249,10 @@ public sealed class EventStore : IDisposable
             var client = ElasticsearchEventSink.CreateClient(elasticsearch);
             var es = new ElasticsearchEventSink(elasticsearch, client);
             var queries = new ElasticsearchQueries(client, elasticsearch);
-            return new EventStore(es, queries, queries, $"elasticsearch {string.Join(",", elasticsearch.Urls.Select(Telemetry.Redact))} (data streams *-go.*-{elasticsearch.Namespace})", es, es);
+            return new EventStore(es, queries, queries, queries, $"elasticsearch {string.Join(",", elasticsearch.Urls.Select(Telemetry.Redact))} (data streams *-go.*-{elasticsearch.Namespace})", es, es);
         }
         var embedded = new SqliteEventStore(EmbeddedPath(serve));
-        return new EventStore(embedded, embedded, embedded, embedded.Path, embedded, null);
+        return new EventStore(embedded, embedded, embedded, embedded, embedded.Path, embedded, null);
     }
 
     public static string EmbeddedPath(ServeOptions serve) => Path.Combine(Path.GetFullPath(serve.DataDirectory), "events.db");

@@ -132,4 +132,40 @@ public sealed class StreamAssemblerTests
         Assert.True(b.ReplayedEvents >= 4);
         Assert.Null(b.OldestOpenOffset("logs", 0));
     }
+
+    [Fact]
+    public void A_leak_series_restored_from_its_stored_dumps_goes_on_as_without_a_restart()
+    {
+        var lines = File.ReadAllText(Path.Combine(CorpusFeed.Dir, "29-goroutine-leak-4-snapshots.txt")).TrimEnd('\n').Split('\n');
+        int third = Array.FindIndex(lines, 200, l => l.Contains("fetching goroutine profile", StringComparison.Ordinal));
+        var whole = new List<IndexedEvent>();
+        var reference = new StreamAssembler(new AnalyzerOptions(), new AssemblerOptions(), new FakeTimeProvider(), whole.Add);
+        for (int i = 0; i < lines.Length; i++) reference.Push(Line("pod-a", lines[i], i, T0));
+        reference.FlushAll();
+
+        // The first run stores two dumps and commits past them; the next one restores them from their documents.
+        var first = new List<IndexedEvent>();
+        var a = new StreamAssembler(new AnalyzerOptions(), new AssemblerOptions(), new FakeTimeProvider(), first.Add);
+        for (int i = 0; i < third; i++) a.Push(Line("pod-a", lines[i], i, T0));
+        a.FlushAll();
+        var stored = first.Where(e => e.Event is GoroutineDumpEvent).ToList();
+        Assert.Equal(2, stored.Count);
+        Assert.DoesNotContain(first, e => e.Event is LeakSuspectEvent);
+        var documents = new Ingest.Pipeline.Sinks.EventDocument();
+        var snapshots = stored.Select(e => Ingest.Pipeline.Delivery.StoredDocuments.LeakSnapshot(System.Text.Json.JsonDocument.Parse(documents.Serialize(e)).RootElement)).ToList();
+
+        var second = new List<IndexedEvent>();
+        var b = new StreamAssembler(new AnalyzerOptions(), new AssemblerOptions(), new FakeTimeProvider(), second.Add);
+        b.RestoreLeakHistory("logs", 0, new Dictionary<string, IReadOnlyList<LeakSnapshot>> { [stored[0].Stream.Source] = snapshots });
+        for (int i = third; i < lines.Length; i++) b.Push(Line("pod-a", lines[i], i, T0));
+        // The restored dumps are stored: only the dumps read since hold offsets back (the third starts after its log line).
+        Assert.Equal(third + 1, b.OldestOpenOffset("logs", 0));
+        b.FlushAll();
+        var expected = (LeakSuspectEvent)Assert.Single(whole, e => e.Event is LeakSuspectEvent).Event;
+        var restored = (LeakSuspectEvent)Assert.Single(second, e => e.Event is LeakSuspectEvent).Event;
+        Assert.Equal((expected.CreatedBy, expected.TopFunction), (restored.CreatedBy, restored.TopFunction));
+        Assert.Equal(expected.SnapshotLines, restored.SnapshotLines);
+        Assert.Equal(expected.Counts, restored.Counts);
+        Assert.Equal(4, restored.Counts.Count);
+    }
 }

@@ -125,6 +125,10 @@ public sealed class GcInstanceAnalyzer(GcAnalyticsOptions options, string servic
 
     private const int RecentLiveCycles = 3;
 
+    /// <summary>Cycles of history the windows hold at most (the calm baseline takes cycles as they leave the recent window).</summary>
+    public static int WindowCycles(GcAnalyticsOptions options) =>
+        Math.Max(options.BaselineCycles + options.ThrashWindowCycles, options.HeapGrowthWindowCycles + RecentLiveCycles) + 1;
+
     private void Reset()
     {
         _previous = null;

@@ -3,6 +3,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Elastic.Clients.Elasticsearch;
 using Elastic.Transport;
+using Ingest.GoRuntime.Analysis;
+using Ingest.Pipeline.Model;
 
 namespace Ingest.Pipeline.Sinks.Elasticsearch;
 
@@ -12,7 +14,7 @@ namespace Ingest.Pipeline.Sinks.Elasticsearch;
 /// ECS fields by <see cref="EcsDocumentWriter.ToApiDocument"/>). Documents written once per state (alerts,
 /// leak suspects) are collapsed on go.episode to their latest state.
 /// </summary>
-public sealed class ElasticsearchQueries(ElasticsearchClient client, ElasticsearchOptions options) : IEventQueries, Delivery.IResumeWatermarks
+public sealed class ElasticsearchQueries(ElasticsearchClient client, ElasticsearchOptions options) : IEventQueries, Delivery.IResumeWatermarks, Delivery.IStoredHistory
 {
     /// <summary>
     /// Resume watermarks from the data streams: per source of the partition, the end position of its last
@@ -73,6 +75,79 @@ public sealed class ElasticsearchQueries(ElasticsearchClient client, Elasticsear
         {
             return new Dictionary<string, long>();
         }
+    }
+
+    public IReadOnlyDictionary<string, IReadOnlyList<LeakSnapshot>> LeakSnapshots(string topic, int partition, long before, int perStream)
+    {
+        var filter = new JsonArray(
+            new JsonObject { ["term"] = new JsonObject { ["go.origin.topic"] = topic } },
+            new JsonObject { ["term"] = new JsonObject { ["go.origin.partition"] = partition } },
+            new JsonObject { ["range"] = new JsonObject { ["go.origin.end_pos"] = new JsonObject { ["lt"] = before * LogRecord.MaxLinesPerMessage } } },
+            new JsonObject { ["range"] = new JsonObject { ["go.goroutine_count"] = new JsonObject { ["gt"] = 1 } } });
+        var result = new Dictionary<string, IReadOnlyList<LeakSnapshot>>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var (source, docs) in LastPerSource("goroutine_dump", filter, perStream, ["go.raw_text"]))
+            {
+                result[source] = [.. docs.Select(d => Delivery.StoredDocuments.LeakSnapshot(d.Doc.RootElement))];
+            }
+        }
+        catch (QueryFailedException)
+        {
+            // As for the watermarks: the series starts over (the dumps read again still count).
+        }
+        return result;
+    }
+
+    public IReadOnlyList<Delivery.StoredGcEvent> GcHistory(int perStream)
+    {
+        // top_hits answers at most 100 documents per bucket (index.max_inner_result_window).
+        var cycles = LastPerSource("gc", [], Math.Min(perStream, 100), []);
+        var dumps = LastPerSource("goroutine_dump", [], 1, ["go.raw_text", "go.buckets", "go.findings"]);
+        return [.. cycles.Concat(dumps).SelectMany(kv => kv.Value)
+            .OrderBy(d => d.Doc.RootElement.GetProperty("@timestamp").GetDateTimeOffset()).ThenBy(d => d.EndPos)
+            .Select(d => Delivery.StoredDocuments.GcEvent(d.Doc.RootElement))];
+    }
+
+    /// <summary>Per stream, its last <paramref name="size"/> documents of a type (oldest first), as the API's documents.</summary>
+    private Dictionary<string, List<(JsonDocument Doc, long EndPos)>> LastPerSource(string type, JsonArray filter, int size, string[] excludes)
+    {
+        var body = new JsonObject
+        {
+            ["size"] = 0,
+            ["query"] = new JsonObject { ["bool"] = new JsonObject { ["filter"] = filter } },
+            ["aggs"] = new JsonObject
+            {
+                ["sources"] = new JsonObject
+                {
+                    ["terms"] = new JsonObject { ["field"] = "go.origin.source", ["size"] = 65_536 },
+                    ["aggs"] = new JsonObject
+                    {
+                        ["last"] = new JsonObject
+                        {
+                            ["top_hits"] = new JsonObject
+                            {
+                                ["size"] = size,
+                                ["sort"] = new JsonArray(new JsonObject { ["go.origin.end_pos"] = "desc" }),
+                                ["_source"] = new JsonObject { ["excludes"] = new JsonArray([.. excludes.Select(e => (JsonNode)e)]) },
+                            },
+                        },
+                    },
+                },
+            },
+        };
+        using var doc = SearchAsync(Index(type), body, CancellationToken.None).GetAwaiter().GetResult();
+        var result = new Dictionary<string, List<(JsonDocument, long)>>(StringComparer.Ordinal);
+        if (!doc.RootElement.TryGetProperty("aggregations", out var aggs)) return result;
+        foreach (var b in aggs.GetProperty("sources").GetProperty("buckets").EnumerateArray())
+        {
+            var hits = b.GetProperty("last").GetProperty("hits").GetProperty("hits").EnumerateArray()
+                .Select(h => h.GetProperty("_source"))
+                .Select(src => (JsonDocument.Parse(EcsDocumentWriter.ToApiDocument(src)), src.GetProperty("go").GetProperty("origin").GetProperty("end_pos").GetInt64()))
+                .Reverse().ToList();
+            result[b.GetProperty("key").GetString()!] = hits;
+        }
+        return result;
     }
 
     private string Index(string type) => DataStreams.For(type).Name(options.Namespace);

@@ -11,7 +11,7 @@ namespace Ingest.Pipeline.Sinks.Sqlite;
 /// filter and group on), indexed by type and time, fingerprint, and service. Inserts are idempotent by id
 /// (a replayed message hits the primary key and is ignored); leak suspects are upserted (their counts grow).
 /// </summary>
-public sealed class SqliteEventStore : IEventSink, IEventQueries, IResumeWatermarks, IDisposable
+public sealed class SqliteEventStore : IEventSink, IEventQueries, IResumeWatermarks, IStoredHistory, IDisposable
 {
     private readonly string _connectionString;
     private readonly EventDocument _documents;
@@ -207,6 +207,58 @@ public sealed class SqliteEventStore : IEventSink, IEventQueries, IResumeWaterma
         var result = new Dictionary<string, long>(StringComparer.Ordinal);
         using var r = cmd.ExecuteReader();
         while (r.Read()) result[r.GetString(0)] = r.GetInt64(1);
+        return result;
+    }
+
+    public IReadOnlyDictionary<string, IReadOnlyList<Ingest.GoRuntime.Analysis.LeakSnapshot>> LeakSnapshots(string topic, int partition, long before, int perStream)
+    {
+        using var c = Open();
+        using var cmd = c.CreateCommand();
+        // Ranked by id first, documents read only for the rows kept (a dump's raw text is left out).
+        cmd.CommandText = """
+            SELECT e.source, json_remove(e.doc, '$.event.raw_text') FROM events e JOIN (
+              SELECT id, ROW_NUMBER() OVER (PARTITION BY source ORDER BY end_pos DESC) AS rn FROM events
+              WHERE topic = $topic AND partition = $partition AND type = 'goroutine_dump' AND end_pos < $before
+                AND json_extract(doc, '$.event.goroutine_count') > 1
+            ) ranked ON ranked.id = e.id
+            WHERE ranked.rn <= $n ORDER BY e.source, e.end_pos
+            """;
+        cmd.Parameters.AddWithValue("$topic", topic);
+        cmd.Parameters.AddWithValue("$partition", partition);
+        cmd.Parameters.AddWithValue("$before", before * LogRecord.MaxLinesPerMessage);
+        cmd.Parameters.AddWithValue("$n", perStream);
+        var result = new Dictionary<string, List<Ingest.GoRuntime.Analysis.LeakSnapshot>>(StringComparer.Ordinal);
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(r.GetString(1));
+            string source = r.GetString(0);
+            if (!result.TryGetValue(source, out var list)) result[source] = list = [];
+            list.Add(StoredDocuments.LeakSnapshot(doc.RootElement));
+        }
+        return result.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<Ingest.GoRuntime.Analysis.LeakSnapshot>)kv.Value, StringComparer.Ordinal);
+    }
+
+    public IReadOnlyList<StoredGcEvent> GcHistory(int perStream)
+    {
+        using var c = Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = """
+            SELECT CASE WHEN e.type = 'gc' THEN e.doc ELSE json_remove(e.doc, '$.event.raw_text', '$.event.buckets', '$.event.findings') END FROM events e JOIN (
+              SELECT id, type, ROW_NUMBER() OVER (PARTITION BY topic, partition, source, type ORDER BY end_pos DESC) AS rn FROM events
+              WHERE type IN ('gc', 'goroutine_dump')
+            ) ranked ON ranked.id = e.id
+            WHERE (ranked.type = 'gc' AND ranked.rn <= $n) OR (ranked.type = 'goroutine_dump' AND ranked.rn = 1)
+            ORDER BY e.ts, e.end_pos
+            """;
+        cmd.Parameters.AddWithValue("$n", perStream);
+        var result = new List<StoredGcEvent>();
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(r.GetString(0));
+            result.Add(StoredDocuments.GcEvent(doc.RootElement));
+        }
         return result;
     }
 

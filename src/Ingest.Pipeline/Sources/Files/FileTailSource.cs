@@ -58,6 +58,8 @@ public sealed class FileTailSource
     private long _lastSave;
     private readonly TimeProvider _time;
 
+    private readonly Delivery.IStoredHistory? _history;
+
     private sealed class TailState
     {
         public long Position;
@@ -70,8 +72,9 @@ public sealed class FileTailSource
     /// <param name="tracker">The worker's tracker, acknowledged by the sink; needed to save positions safely.</param>
     public FileTailSource(FileTailOptions options, AnalyzerOptions analysis, AssemblerOptions assembly, Action<IndexedEvent> emit,
         ILogger? logger = null, TimeProvider? time = null, Delivery.OffsetTracker? tracker = null, Analysis.IEventStage? stage = null,
-        Sources.Kafka.PipelineMetrics? metrics = null)
+        Sources.Kafka.PipelineMetrics? metrics = null, Delivery.IStoredHistory? history = null)
     {
+        _history = history;
         _options = options;
         _logger = logger ?? NullLogger.Instance;
         _time = time ?? TimeProvider.System;
@@ -110,7 +113,12 @@ public sealed class FileTailSource
             if (!_files.TryGetValue(path, out var state))
             {
                 state = new TailState { Metadata = new SourceMetadata { Host = Environment.MachineName, Container = Path.GetFileName(path) } };
-                if (_saved.TryGetValue(path, out long saved)) state.Position = saved;
+                if (_saved.TryGetValue(path, out long saved))
+                {
+                    state.Position = saved;
+                    // Dumps before the saved position are not read again: the file's leak series comes back from the store.
+                    if (_history is not null) _assembler.RestoreLeakHistory(TopicOf(path), 0, _history.LeakSnapshots(TopicOf(path), 0, saved, LeakTracker.MaxSnapshots));
+                }
                 else if (_firstScan && _options.StartAtEnd) state.Position = SafeLength(path);
                 _files[path] = state;
             }

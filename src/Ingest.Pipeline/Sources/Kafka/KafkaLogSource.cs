@@ -16,6 +16,12 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Ingest.Pipeline.Sources.Kafka;
 
+/// <summary>Offsets [<see cref="From"/>, <see cref="To"/>] of a partition that were never read: the broker had deleted them.</summary>
+public sealed record LostRange(string Topic, int Partition, long From, long To, DateTimeOffset At)
+{
+    public long Count => To - From + 1;
+}
+
 /// <summary>
 /// Consumes log topics as a consumer group and feeds every line through the stream assembler into the sink.
 /// At-least-once: offsets are stored (auto-commit on, auto-store off) only up to what is safe, that is below
@@ -32,6 +38,7 @@ public sealed class KafkaLogSource : IDisposable
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly IResumeWatermarks? _watermarks;
+    private readonly IStoredHistory? _history;
     private readonly IEventStage? _stage;
     private readonly StreamAssembler _assembler;
     private readonly Dictionary<string, MessageDecoder> _decoders;
@@ -53,8 +60,10 @@ public sealed class KafkaLogSource : IDisposable
         IResumeWatermarks? watermarks = null,
         ILogger? logger = null,
         TimeProvider? time = null,
-        IEventStage? stage = null)
+        IEventStage? stage = null,
+        IStoredHistory? history = null)
     {
+        _history = history;
         _stage = stage;
         _watermarks = watermarks;
         _options = options;
@@ -250,6 +259,14 @@ public sealed class KafkaLogSource : IDisposable
             // what even a bare consumer reads per second (docs/performance.md). Memory stays bounded by
             // queued.max.messages.kbytes, which applies to the whole consumer queue.
             c.QueuedMinMessages = 1_000_000;
+            // A restarted member is back in seconds: by its static id where the broker honours it, else once
+            // the dead member's session expires (docs/operations.md, "Restarts").
+            if (!string.IsNullOrEmpty(_options.InstanceId)) c.GroupInstanceId = _options.InstanceId;
+            c.SessionTimeoutMs = (int)_options.SessionTimeout.TotalMilliseconds;
+            c.HeartbeatIntervalMs = (int)_options.HeartbeatInterval.TotalMilliseconds;
+            // A rebalance moves only the partitions that change owner; the others keep consuming. The handlers
+            // get the increments (Confluent.Kafka assigns and unassigns them incrementally after they return).
+            c.PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky;
         }, c =>
         {
             // What the delivery guarantee rests on: offsets are stored only when safe, then auto-committed.
@@ -263,7 +280,7 @@ public sealed class KafkaLogSource : IDisposable
                 _logger.Log(e.IsFatal ? LogLevel.Error : LogLevel.Warning, "kafka: {Reason}", e.Reason);
             })
             .SetLogHandler((_, m) => _logger.LogDebug("librdkafka {Facility}: {Message}", m.Facility, m.Message))
-            .SetPartitionsAssignedHandler((_, partitions) => OnAssigned(partitions))
+            .SetPartitionsAssignedHandler((c, partitions) => OnAssigned(c, partitions))
             .SetPartitionsRevokedHandler((c, partitions) => OnRevoked(c, partitions, lost: false))
             .SetPartitionsLostHandler((c, partitions) => OnRevoked(c, partitions, lost: true))
             .Build();
@@ -276,6 +293,7 @@ public sealed class KafkaLogSource : IDisposable
         string topic = r.Topic;
         int partition = r.Partition.Value;
         long offset = r.Offset.Value;
+        CheckContinuity(topic, partition, offset);
         if (!_decoders.TryGetValue(topic, out var decoder)) decoder = _decoders.Values.First();
         _lines.Clear();
         string? error = decoder.Decode(r, _lines);
@@ -421,16 +439,99 @@ public sealed class KafkaLogSource : IDisposable
         }
     }
 
-    private void OnAssigned(List<TopicPartition> partitions)
+    private void OnAssigned(IConsumer<byte[], byte[]> consumer, List<TopicPartition> partitions)
     {
-        if (_watermarks is null || _abort) return;
-        var loaded = partitions.Select(tp => (tp, Marks: _watermarks.Load(tp.Topic, tp.Partition.Value))).Where(x => x.Marks.Count > 0).ToList();
-        if (loaded.Count == 0) return;
+        if (_abort || partitions.Count == 0) return;
+        _logger.LogInformation("assigned {Partitions}", string.Join(", ", partitions.Select(tp => $"{tp.Topic}/{tp.Partition.Value}")));
+        var loaded = _watermarks is null ? [] : partitions.Select(tp => (tp, Marks: _watermarks.Load(tp.Topic, tp.Partition.Value))).Where(x => x.Marks.Count > 0).ToList();
+        var committed = Committed(consumer, partitions);
+        // Dumps before the committed offset are not read again: their leak series comes back from the store.
+        var leaks = _history is null ? [] : committed.Select(c => (c.TopicPartition, History: _history.LeakSnapshots(c.Topic, c.Partition.Value, c.Offset.Value, LeakTracker.MaxSnapshots)))
+            .Where(x => x.History.Count > 0).ToList();
         // Before any message of these partitions reaches the assembler (they are polled after this returns).
         Send(new Work(null, () =>
         {
             foreach (var (tp, marks) in loaded) _assembler.SetWatermarks(tp.Topic, tp.Partition.Value, marks);
+            foreach (var (tp, history) in leaks) _assembler.RestoreLeakHistory(tp.Topic, tp.Partition.Value, history);
+            foreach (var c in committed) _next[(c.Topic, c.Partition.Value)] = c.Offset.Value;
         }));
+    }
+
+    /// <summary>Committed offsets of newly assigned partitions: where reading must resume, or the gap is loss.</summary>
+    private List<TopicPartitionOffset> Committed(IConsumer<byte[], byte[]> consumer, List<TopicPartition> partitions)
+    {
+        try
+        {
+            return [.. consumer.Committed(partitions, _options.RevokeDrainTimeout).Where(c => c.Offset.Value >= 0)];
+        }
+        catch (KafkaException ex)
+        {
+            _logger.LogWarning("committed offsets unavailable ({Reason}): offsets lost to retention go uncounted on this assignment", ex.Error.Reason);
+            return [];
+        }
+    }
+
+    // Per partition, the offset the next message should have (processing thread).
+    private readonly Dictionary<(string Topic, int Partition), long> _next = [];
+    private readonly List<LostRange> _lost = [];
+
+    /// <summary>Offset ranges the broker no longer had when they were to be read (retention passed them), oldest first.</summary>
+    public IReadOnlyList<LostRange> LostOffsets
+    {
+        get
+        {
+            lock (_lost) return [.. _lost];
+        }
+    }
+
+    /// <summary>
+    /// A message past the expected offset is a gap; compaction, transaction markers and aborted transactions make
+    /// harmless ones, so it counts as loss only when the broker's log now starts beyond the expected offset
+    /// (librdkafka reset the position to the earliest retained message). Asking the broker costs a round trip:
+    /// always for the first message of an assignment (where a reset shows), at most once a second per partition
+    /// later, so a topic full of transaction markers is not read at the broker's pace.
+    /// </summary>
+    private void CheckContinuity(string topic, int partition, long offset)
+    {
+        var key = (topic, partition);
+        if (_next.TryGetValue(key, out long expected) && offset > expected && GapCheckDue(key))
+        {
+            long low = expected;
+            try
+            {
+                low = _consumer!.QueryWatermarkOffsets(new TopicPartition(topic, new Partition(partition)), _options.RevokeDrainTimeout).Low.Value;
+            }
+            catch (KafkaException ex)
+            {
+                _logger.LogWarning("offset gap {Topic}/{Partition} {From}..{To}: log start unavailable ({Reason})", topic, partition, expected, offset - 1, ex.Error.Reason);
+            }
+            if (low > expected)
+            {
+                var range = new LostRange(topic, partition, expected, Math.Min(low, offset) - 1, _time.GetUtcNow());
+                lock (_lost)
+                {
+                    _lost.Add(range);
+                    if (_lost.Count > MaxLostRanges) _lost.RemoveAt(0);
+                }
+                _metrics.OffsetsLost(topic, partition, range.Count);
+                _logger.LogError("offsets {From}..{To} of {Topic}/{Partition} ({Count} messages) left the broker's retention before they were read: lost",
+                    range.From, range.To, topic, partition, range.Count);
+            }
+        }
+        _next[key] = offset + 1;
+    }
+
+    private const int MaxLostRanges = 100;
+
+    // Per partition, when its last gap was checked against the broker (absent: not since the assignment).
+    private readonly Dictionary<(string Topic, int Partition), long> _gapChecked = [];
+
+    private bool GapCheckDue((string Topic, int Partition) key)
+    {
+        long now = _time.GetTimestamp();
+        if (_gapChecked.TryGetValue(key, out long last) && _time.GetElapsedTime(last, now) < TimeSpan.FromSeconds(1)) return false;
+        _gapChecked[key] = now;
+        return true;
     }
 
     private void OnRevoked(IConsumer<byte[], byte[]> consumer, List<TopicPartitionOffset> partitions, bool lost)
@@ -440,7 +541,12 @@ public sealed class KafkaLogSource : IDisposable
         // After every message of these partitions already handed over: then their open events complete.
         OnProcessor(() =>
         {
-            foreach (var (topic, partition) in tps) _assembler.FlushPartition(topic, partition);
+            foreach (var (topic, partition) in tps)
+            {
+                _assembler.FlushPartition(topic, partition);
+                _next.Remove((topic, partition));
+                _gapChecked.Remove((topic, partition));
+            }
         });
         if (!lost)
         {

@@ -18,6 +18,24 @@ public sealed class KafkaSourceOptions
 
     public string GroupId { get; set; } = "ingest";
 
+    /// <summary>
+    /// Static group membership (group.instance.id, KIP-345) of the log consumer: a member that comes back with the
+    /// same id gets its partitions back without waiting for its old session to expire. Unset: the pod name
+    /// (POD_NAME, from the chart's downward API), else the host name and the data directory (stable across
+    /// restarts, distinct for two workers on one host). Empty: dynamic membership.
+    /// </summary>
+    public string? InstanceId { get; set; }
+
+    /// <summary>
+    /// How long the group waits for a silent member before reassigning its partitions: what bounds a restart
+    /// after kill -9 where the broker does not honour static membership. librdkafka heartbeats on its own
+    /// thread, so a busy worker is not evicted. 6 s is the smallest real brokers accept by default
+    /// (group.min.session.timeout.ms).
+    /// </summary>
+    public TimeSpan SessionTimeout { get; set; } = TimeSpan.FromSeconds(6);
+
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     public List<TopicOptions> Topics { get; set; } = [];
 
     /// <summary>Undecodable messages go here, with the reason and origin in headers.</summary>
@@ -59,6 +77,8 @@ public sealed class KafkaSourceOptions
         if (names.Distinct(StringComparer.Ordinal).Count() != names.Count) errors.Add("Kafka:Topics lists a topic twice");
         if (names.Contains(DeadLetterTopic)) errors.Add("Kafka:DeadLetterTopic must not be one of the consumed topics");
         if (PollTimeout <= TimeSpan.Zero) errors.Add("Kafka:PollTimeout must be positive");
+        if (SessionTimeout < TimeSpan.FromSeconds(1) || HeartbeatInterval <= TimeSpan.Zero || HeartbeatInterval * 3 > SessionTimeout)
+            errors.Add("Kafka:SessionTimeout must be at least 1 s and at least three Kafka:HeartbeatInterval");
         if (AutoCommitIntervalMs < 10) errors.Add("Kafka:AutoCommitIntervalMs must be at least 10");
         return errors;
     }

@@ -18,6 +18,8 @@ public sealed class PipelineMetrics : IDisposable
     private static readonly Counter s_pauses = Metrics.CreateCounter("ingest_consumer_pauses_total", "Times consumption paused because the sink fell behind.");
     private static readonly Counter s_budgetClosed = Metrics.CreateCounter("ingest_assembly_budget_closed_total",
         "Open events closed as truncated because the assembly memory budget (open_bytes) or the open-event cap (open_events) was reached.", "reason");
+    private static readonly Counter s_offsetsLost = Metrics.CreateCounter("ingest_offsets_lost_total",
+        "Messages never read because the broker's retention deleted them before the committed offset reached them.", "topic", "partition");
     private static readonly Gauge s_openBytes = Metrics.CreateGauge("ingest_assembly_open_bytes", "Bytes the events being assembled hold, as the budget accounts them.");
     private static readonly Counter s_indexed = Metrics.CreateCounter("ingest_index_documents_total", "Documents the sink stored or refused, by outcome.", "outcome");
     private static readonly Histogram s_indexDuration = Metrics.CreateHistogram("ingest_index_duration_seconds", "Time to store one batch, retries included.",
@@ -52,6 +54,9 @@ public sealed class PipelineMetrics : IDisposable
         s_indexed.WithLabels("stored").Inc(stored);
         if (rejected > 0) s_indexed.WithLabels("rejected").Inc(rejected);
     }
+
+    public void OffsetsLost(string topic, int partition, long count) =>
+        s_offsetsLost.WithLabels(topic, partition.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc(count);
 
     public void Lag(string topic, int partition, long lag) =>
         s_lag.WithLabels(topic, partition.ToString(System.Globalization.CultureInfo.InvariantCulture)).Set(Math.Max(0, lag));

@@ -53,6 +53,34 @@ public sealed class ElasticsearchQueryTests
     }
 
     [Fact]
+    public void Leak_history_is_the_last_dumps_of_each_stream_before_the_committed_offset_read_back_as_stored()
+    {
+        var dumps = EsTestEvents.From("29-goroutine-leak-4-snapshots.txt").Where(e => e.Event is Ingest.GoRuntime.Model.GoroutineDumpEvent).Take(2).ToList();
+        Assert.Equal(2, dumps.Count);
+        // top_hits answers newest first.
+        string answer = """
+            {"hits":{"hits":[]},"aggregations":{"sources":{"buckets":[{"key":"KEY","doc_count":2,
+              "last":{"hits":{"hits":[{"_source":SECOND},{"_source":FIRST}]}}}]}}}
+            """.Replace("KEY", dumps[0].Stream.Source, StringComparison.Ordinal).Replace("FIRST", SourceOf(dumps[0]), StringComparison.Ordinal)
+            .Replace("SECOND", SourceOf(dumps[1]), StringComparison.Ordinal);
+        var (queries, invoker) = Create(_ => (200, answer));
+        var history = queries.LeakSnapshots("logs", 0, 5000, 32);
+
+        var call = Assert.Single(invoker.Calls);
+        Assert.StartsWith("/logs-go.goroutine_dump-prod/_search", call.Path, StringComparison.Ordinal);
+        var body = JsonNode.Parse(call.Body)!;
+        var filters = body["query"]!["bool"]!["filter"]!.AsArray().Select(f => f!.ToJsonString()).ToList();
+        Assert.Contains(filters, f => f.Contains("\"go.origin.end_pos\":{\"lt\":" + (5000L * Ingest.Pipeline.Model.LogRecord.MaxLinesPerMessage), StringComparison.Ordinal));
+        Assert.Contains(filters, f => f.Contains("\"go.goroutine_count\":{\"gt\":1}", StringComparison.Ordinal));
+        Assert.Equal(32, body["aggs"]!["sources"]!["aggs"]!["last"]!["top_hits"]!["size"]!.GetValue<int>());
+
+        var snapshots = Assert.Single(history).Value;
+        Assert.Equal(dumps.Select(d => d.Event.Line), snapshots.Select(s => s.Line));
+        var first = (Ingest.GoRuntime.Model.GoroutineDumpEvent)dumps[0].Event;
+        Assert.Equal(first.Buckets.Select(b => (b.CreatedBy, b.Count)), snapshots[0].Buckets.Select(b => (b.CreatedBy, b.Count)));
+    }
+
+    [Fact]
     public async Task Alerts_are_the_latest_state_of_each_episode_then_filtered_by_status()
     {
         var (queries, invoker) = Create(_ => (200, """{"hits":{"hits":[]}}"""));

@@ -83,4 +83,44 @@ public sealed class FileTailSourceTests
         Assert.Equal(1, crash.GoroutineCount);
         Directory.Delete(dir, recursive: true);
     }
+
+    [Fact]
+    public void A_leak_series_split_by_a_restart_comes_back_from_the_store()
+    {
+        string dir = Directory.CreateTempSubdirectory("ingest-tail-").FullName;
+        string path = Path.Combine(dir, "app.log");
+        var options = new FileTailOptions { Paths = [path], PositionsFile = Path.Combine(dir, "positions.json") };
+        var text = File.ReadAllText(Path.Combine(CorpusFeed.Dir, "29-goroutine-leak-4-snapshots.txt"));
+        int third = text.IndexOf("fetching goroutine profile", text.IndexOf("fetching goroutine profile", text.IndexOf("fetching goroutine profile", StringComparison.Ordinal) + 1, StringComparison.Ordinal) + 1, StringComparison.Ordinal);
+        third = text.LastIndexOf('\n', third) + 1;
+        var time = new FakeTimeProvider();
+        using var store = new Ingest.Pipeline.Sinks.Sqlite.SqliteEventStore(Path.Combine(dir, "events.db"));
+        var suspects = new List<LeakSuspectEvent>();
+        void Store(IndexedEvent e)
+        {
+            store.WriteBatchAsync([e], CancellationToken.None).GetAwaiter().GetResult();
+            if (e.Event is LeakSuspectEvent l) suspects.Add(l);
+            e.Delivery.Complete();
+        }
+
+        // Two dumps, stored, and the position saved past them.
+        var first = new FileTailSource(options, new AnalyzerOptions(), new AssemblerOptions(), Store, time: time, tracker: new Ingest.Pipeline.Delivery.OffsetTracker());
+        File.WriteAllText(path, text[..third]);
+        first.PollOnce();
+        time.Advance(TimeSpan.FromSeconds(5));
+        first.PollOnce();
+        first.SavePositions();
+        Assert.Equal(2, store.Count("goroutine_dump"));
+
+        // The restart reads only the last two dumps; the series goes on from the stored ones.
+        var second = new FileTailSource(options, new AnalyzerOptions(), new AssemblerOptions(), Store, time: time, tracker: new Ingest.Pipeline.Delivery.OffsetTracker(), history: store);
+        File.AppendAllText(path, text[third..]);
+        second.PollOnce();
+        time.Advance(TimeSpan.FromSeconds(5));
+        second.PollOnce();
+        Assert.Equal(4, store.Count("goroutine_dump"));
+        var expected = Ingest.Pipeline.Analysis.StreamAnalyzer.Analyze(path).OfType<LeakSuspectEvent>().Single();
+        Assert.Equal(expected.Counts, Assert.Single(suspects).Counts);
+        Directory.Delete(dir, recursive: true);
+    }
 }
