@@ -39,7 +39,7 @@ public class ServedDashboard : IAsyncLifetime
             Serve = new { DataDirectory = Path.Combine(_dir, "data"), Urls = Base },
             // Long enough that a producer stalled mid-file on a busy machine does not cut a dump in two.
             Assembly = new { IdleFlush = "00:00:02" },
-            Correlation = new { ReorderWindow = "00:00:03", MinHold = "00:00:02" },
+            Correlation = new { ReorderWindow = "00:00:10", MinHold = "00:00:05" },
             // Code references in postmortem drafts become links to this "repository": the page must drop them.
             Postmortem = new { RepositoryUrl = "javascript:window.__xss=5//", Revision = "main", SourceRoot = "/home/dev/src/shop/" },
         }));

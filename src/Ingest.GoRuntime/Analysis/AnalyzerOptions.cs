@@ -32,7 +32,7 @@ public sealed class AnalyzerOptions
     /// <summary>Minimum total growth over those snapshots (ignores +1 jitter).</summary>
     public int LeakMinGrowth { get; set; } = 3;
 
-    /// <summary>Tags seen within this many positions before a crash are attached to it.</summary>
+    /// <summary>Tags seen within this many lines of the stream before a crash are attached to it.</summary>
     public long TagWindow { get; set; } = 10_000;
 
     public FrameSemanticsOptions Semantics { get; set; } = new();

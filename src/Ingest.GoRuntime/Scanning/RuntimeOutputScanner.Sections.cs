@@ -352,9 +352,9 @@ public sealed partial class RuntimeOutputScanner
         if (_crash is { } crash)
         {
             // Tags the stream printed shortly before the crash (stream state: the scanner's, not the analysis').
-            foreach (var (id, pos) in _recentTags)
+            foreach (var (id, pos, line) in _recentTags)
             {
-                if (pos > _lastCrashEnd && pos >= crash.Line - _options.TagWindow && pos < crash.Line && !crash.FrameIds.Contains(id))
+                if (pos > _lastCrashEnd && line >= _crashStartLine - _options.TagWindow && pos < crash.Line && !crash.FrameIds.Contains(id))
                 {
                     crash.FrameIds.Add(id);
                 }

@@ -62,8 +62,13 @@ public sealed partial class RuntimeOutputScanner
     private LeakTracker? _leaksOrNull;
     private readonly List<string> _preamble = [];
     private long _preambleStart;
-    private Queue<(string FrameId, long Position)>? _recentTagsOrNull;
-    private Queue<(string FrameId, long Position)> _recentTags => _recentTagsOrNull ??= new Queue<(string, long)>();
+    private long _preambleStartLine;
+    // Lines pushed so far: the tag window counts lines, whatever the positions are (a worker's step by 2^20 per
+    // Kafka message, so a window in positions never reached the tags of earlier messages).
+    private long _lineNumber;
+    private long _crashStartLine;
+    private Queue<(string FrameId, long Position, long LineNumber)>? _recentTagsOrNull;
+    private Queue<(string FrameId, long Position, long LineNumber)> _recentTags => _recentTagsOrNull ??= new Queue<(string, long, long)>();
     private GcPacer? _pendingPacer;
     private bool _anywhereHint = true;
     private bool _periodicPending;
@@ -207,6 +212,7 @@ public sealed partial class RuntimeOutputScanner
     /// <summary>As <see cref="Push(ReadOnlySpan{byte}, long)"/>; false for <paramref name="mayHaveAnywhereTrigger"/> is a promise from <see cref="NextCandidate"/>.</summary>
     public bool Push(ReadOnlySpan<byte> line, long position, bool mayHaveAnywhereTrigger)
     {
+        _lineNumber++;
         _anywhereHint = mayHaveAnywhereTrigger;
         if (!line.IsEmpty && line[^1] == '\r') line = line[..^1];
         bool cut = line.Length > _options.MaxLineBytes;
@@ -360,7 +366,7 @@ public sealed partial class RuntimeOutputScanner
                 if (line.StartsWith("runtime: "u8) || line.StartsWith("unexpected fault address "u8))
                 {
                     // Preamble of a fatal error (stack overflow, out of memory, fault): kept until the header comes.
-                    if (_preamble.Count == 0) _preambleStart = position;
+                    if (_preamble.Count == 0) (_preambleStart, _preambleStartLine) = (position, _lineNumber);
                     if (_preamble.Count < 8) _preamble.Add(Ascii8.Decode(line));
                     return false;
                 }
@@ -427,7 +433,7 @@ public sealed partial class RuntimeOutputScanner
         if (SemanticTagReader.TryRead(original, out var tag))
         {
             string frameId = Ascii8.Decode(tag.FrameId).ToLowerInvariant();
-            _recentTags.Enqueue((frameId, position));
+            _recentTags.Enqueue((frameId, position, _lineNumber));
             if (_recentTags.Count > 32) _recentTags.Dequeue();
             Emit(new TaggedLogEvent
             {
@@ -456,6 +462,7 @@ public sealed partial class RuntimeOutputScanner
     private void BeginCrash(string kind, long position)
     {
         // Preamble lines ("runtime: goroutine stack exceeds ...") came first; the event starts at the first of them.
+        _crashStartLine = _preamble.Count > 0 ? _preambleStartLine : _lineNumber;
         _crash = new CrashEvent
         {
             Kind = kind,

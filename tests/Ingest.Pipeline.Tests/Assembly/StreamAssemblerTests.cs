@@ -169,3 +169,30 @@ public sealed class StreamAssemblerTests
         Assert.Equal(4, restored.Counts.Count);
     }
 }
+
+public sealed class TagWindowTests
+{
+    private static readonly DateTimeOffset T0 = new(2024, 5, 1, 10, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public void Tags_in_earlier_kafka_messages_follow_the_crash_of_the_stream()
+    {
+        // One line per message: positions step by 2^20, the window counts lines.
+        var events = new List<IndexedEvent>();
+        var a = new StreamAssembler(new AnalyzerOptions(), new AssemblerOptions(), new Microsoft.Extensions.Time.Testing.FakeTimeProvider(), events.Add);
+        string[] lines =
+        [
+            "[app:read:3f2b6c1e-8a7d-4c59-9e1f-2b7d9c0a1e55] GET /orders/42",
+            "level=info msg=between",
+            "[dao:read:aaaaaaaa-8a7d-4c59-9e1f-2b7d9c0a1e56] loading order 42",
+            "panic: boom", "", "goroutine 1 [running]:", "main.main()", "\t/src/main.go:9 +0x1d", "exit status 2",
+        ];
+        for (int i = 0; i < lines.Length; i++)
+        {
+            a.Push(new LogRecord(new StreamKey("logs", 0, "pod-a"), Encoding.UTF8.GetBytes(lines[i]), 100 + i, 0, T0, new SourceMetadata { Pod = "pod-a" }, T0));
+        }
+        a.FlushAll();
+        var crash = Assert.Single(events.Select(e => e.Event).OfType<CrashEvent>());
+        Assert.Equal(["3f2b6c1e-8a7d-4c59-9e1f-2b7d9c0a1e55", "aaaaaaaa-8a7d-4c59-9e1f-2b7d9c0a1e56"], crash.FrameIds);
+    }
+}

@@ -20,7 +20,7 @@ public sealed class ScaleOutProcessTests
         {
             Serve = new { DataDirectory = data, Urls = $"http://127.0.0.1:{port}" },
             Assembly = new { IdleFlush = "00:00:00.300" },
-            Correlation = new { ReorderWindow = "00:00:03", MinHold = "00:00:02" },
+            Correlation = new { ReorderWindow = "00:00:10", MinHold = "00:00:05" },
             Kafka = new { Client = new Dictionary<string, string> { ["session.timeout.ms"] = "6000", ["heartbeat.interval.ms"] = "300" } },
         }));
         return path;

@@ -119,7 +119,7 @@ public sealed class ServeTests
         {
             Serve = new { DataDirectory = Path.Combine(dir, "data"), Urls = $"http://127.0.0.1:{port}" },
             Assembly = new { IdleFlush = "00:00:00.300" },
-            Correlation = new { ReorderWindow = "00:00:03", MinHold = "00:00:02" },
+            Correlation = new { ReorderWindow = "00:00:10", MinHold = "00:00:05" },
             Postmortem = new { RepositoryUrl = "https://github.com/acme/shop", SourceRoot = "/home/dev/src/shop/" },
         });
         string dir = serve.Dir, config = serve.ConfigPath;
