@@ -129,7 +129,7 @@ public sealed class BatchingSinkHost
                 }
             }
             if (batch.Count == 0) continue;
-            long started = System.Diagnostics.Stopwatch.GetTimestamp();
+            long started = _time.GetTimestamp();
             using var indexing = PipelineTelemetry.Source.StartActivity(PipelineTelemetry.Index, System.Diagnostics.ActivityKind.Client);
             indexing?.SetTag("ingest.batch.size", batch.Count);
             indexing?.SetTag("ingest.sink", _sink.GetType().Name);
@@ -137,7 +137,7 @@ public sealed class BatchingSinkHost
             var rejected = await _retry.ExecuteAsync(async ct => await _sink.WriteBatchAsync(batch, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
             indexing?.SetTag("ingest.batch.rejected", rejected.Count);
             indexing?.SetTag("ingest.batch.retries", Failures - failuresBefore);
-            PipelineMetrics.Indexed(batch.Count - rejected.Count, rejected.Count, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
+            PipelineMetrics.Indexed(batch.Count - rejected.Count, rejected.Count, _time.GetElapsedTime(started).TotalSeconds);
             if (rejected.Count == 0)
             {
                 Stored += batch.Count;
