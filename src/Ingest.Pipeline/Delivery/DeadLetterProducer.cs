@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Confluent.Kafka;
-using Ingest.GoRuntime.Serialization;
+using Ingest.Pipeline.Model;
 using Ingest.Pipeline.Sinks;
 using Ingest.Pipeline.Sources.Kafka;
 using Microsoft.Extensions.Logging;
@@ -32,48 +32,40 @@ public sealed class DeadLetterProducer : IDisposable
 
     /// <summary>A consumed message that could not be decoded, as it arrived.</summary>
     /// <param name="delivery">The source's token for the message, completed once the dead letter is delivered.</param>
-    public void Send(ConsumeResult<byte[], byte[]> r, string reason, DeliveryToken delivery)
-    {
-        _metrics.DeadLetter();
-        var headers = new Headers
-        {
-            { "ingest.error", Encoding.UTF8.GetBytes(reason.Length > 1000 ? reason[..1000] : reason) },
-            { "ingest.source.topic", Encoding.UTF8.GetBytes(r.Topic) },
-            { "ingest.source.partition", Encoding.UTF8.GetBytes(r.Partition.Value.ToString(CultureInfo.InvariantCulture)) },
-            { "ingest.source.offset", Encoding.UTF8.GetBytes(r.Offset.Value.ToString(CultureInfo.InvariantCulture)) },
-        };
-        string topic = r.Topic;
-        int partition = r.Partition.Value;
-        long offset = r.Offset.Value;
-        _producer.Value.Produce(_options.DeadLetterTopic, new Message<byte[], byte[]> { Key = r.Message.Key, Value = r.Message.Value, Headers = headers }, report =>
-        {
-            // Delivered: the offset may pass this message. Not delivered: it stays held, nothing is skipped.
-            if (report.Error.IsError) _logger.LogError("dead letter for {Topic}/{Partition}@{Offset} not delivered: {Reason}", topic, partition, offset, report.Error.Reason);
-            else delivery.Complete();
-        });
-    }
+    public void Send(ConsumeResult<byte[], byte[]> r, string reason, DeliveryToken delivery) =>
+        Produce(r.Message.Key, r.Message.Value, Headers(reason, r.Topic, r.Partition.Value, r.Offset.Value), $"{r.Topic}/{r.Partition.Value}@{r.Offset.Value}", delivery);
 
+    /// <summary>Documents the store refused for good, each completed once its dead letter is delivered.</summary>
     public void Send(IReadOnlyList<SinkRejection> rejected)
     {
         foreach (var r in rejected)
         {
             var e = r.Event;
-            _metrics.DeadLetter();
-            var headers = new Headers
-            {
-                { "ingest.error", Encoding.UTF8.GetBytes(r.Reason.Length > 1000 ? r.Reason[..1000] : r.Reason) },
-                { "ingest.event.id", Encoding.UTF8.GetBytes(e.Id) },
-                { "ingest.event.type", Encoding.UTF8.GetBytes(EventJsonWriter.TypeName(e.Event.Type)) },
-                { "ingest.source.topic", Encoding.UTF8.GetBytes(e.Stream.Topic) },
-                { "ingest.source.partition", Encoding.UTF8.GetBytes(e.Stream.Partition.ToString(CultureInfo.InvariantCulture)) },
-                { "ingest.source.offset", Encoding.UTF8.GetBytes(e.FirstOffset.ToString(CultureInfo.InvariantCulture)) },
-            };
-            _producer.Value.Produce(_options.DeadLetterTopic, new Message<byte[], byte[]> { Key = Encoding.UTF8.GetBytes(e.Id), Value = r.Document, Headers = headers }, report =>
-            {
-                if (report.Error.IsError) _logger.LogError("dead letter for {Id} not delivered ({Reason}); its offset stays held", e.Id, report.Error.Reason);
-                else e.Delivery.Complete();
-            });
+            var headers = Headers(r.Reason, e.Stream.Topic, e.Stream.Partition, e.FirstOffset,
+                ("ingest.event.id", e.Id), ("ingest.event.type", EventTypes.For(e.Event.Type).Name));
+            Produce(Encoding.UTF8.GetBytes(e.Id), r.Document, headers, e.Id, e.Delivery);
         }
+    }
+
+    /// <summary>Delivered: the offset may pass it. Not delivered: it stays held, so nothing is skipped.</summary>
+    private void Produce(byte[]? key, byte[] value, Headers headers, string what, DeliveryToken delivery)
+    {
+        _metrics.DeadLetter();
+        _producer.Value.Produce(_options.DeadLetterTopic, new Message<byte[], byte[]> { Key = key!, Value = value, Headers = headers }, report =>
+        {
+            if (report.Error.IsError) _logger.LogError("dead letter for {What} not delivered ({Reason}); its offset stays held", what, report.Error.Reason);
+            else delivery.Complete();
+        });
+    }
+
+    private static Headers Headers(string reason, string topic, int partition, long offset, params (string Key, string Value)[] extra)
+    {
+        var headers = new Headers { { "ingest.error", Encoding.UTF8.GetBytes(reason.Length > 1000 ? reason[..1000] : reason) } };
+        foreach (var (k, v) in extra) headers.Add(k, Encoding.UTF8.GetBytes(v));
+        headers.Add("ingest.source.topic", Encoding.UTF8.GetBytes(topic));
+        headers.Add("ingest.source.partition", Encoding.UTF8.GetBytes(partition.ToString(CultureInfo.InvariantCulture)));
+        headers.Add("ingest.source.offset", Encoding.UTF8.GetBytes(offset.ToString(CultureInfo.InvariantCulture)));
+        return headers;
     }
 
     public void Flush(TimeSpan timeout)

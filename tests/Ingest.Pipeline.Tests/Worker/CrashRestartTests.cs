@@ -25,16 +25,8 @@ public sealed class CrashRestartTests : IDisposable
     private static readonly TimeSpan IdleFlush = TimeSpan.FromSeconds(15);
     private static string Corpus(string name) => Path.Combine(CorpusFeed.Dir, name);
 
-    private readonly MockKafkaCluster _cluster = CreateCluster();
+    private readonly MockKafkaCluster _cluster = ServeCluster.Create();
     private readonly string _dir = Directory.CreateTempSubdirectory("ingest-crash-restart-").FullName;
-
-    private static MockKafkaCluster CreateCluster()
-    {
-        var cluster = new MockKafkaCluster(brokers: 1);
-        foreach (var t in KafkaSourceOptions.DefaultTopics) cluster.CreateTopic(t.Name, 2);
-        cluster.CreateTopic("ingest-dead-letter", 1);
-        return cluster;
-    }
 
     [Fact]
     public void Killed_and_restarted_the_worker_stores_what_a_worker_without_restarts_stores_derived_state_included()

@@ -21,16 +21,8 @@ public sealed class RestartTests(ITestOutputHelper output) : IDisposable
     private static readonly TimeSpan Rejoin = TimeSpan.FromSeconds(20);
     private static readonly TimeSpan Start = TimeSpan.FromSeconds(60);
 
-    private readonly MockKafkaCluster _cluster = CreateCluster();
+    private readonly MockKafkaCluster _cluster = ServeCluster.Create();
     private readonly string _dir = Directory.CreateTempSubdirectory("ingest-restart-").FullName;
-
-    private static MockKafkaCluster CreateCluster()
-    {
-        var cluster = new MockKafkaCluster(brokers: 1);
-        foreach (var t in KafkaSourceOptions.DefaultTopics) cluster.CreateTopic(t.Name, 2);
-        cluster.CreateTopic("ingest-dead-letter", 1);
-        return cluster;
-    }
 
     [Fact]
     public void A_restarted_worker_gets_its_partitions_back_in_seconds_after_kill_and_after_a_clean_stop()
