@@ -11,6 +11,19 @@ public enum FailureKind
     GcAnomaly,
 }
 
+public static class FailureKinds
+{
+    /// <summary>The kind's name in documents and on the detections topic.</summary>
+    public static string Name(FailureKind kind) => kind switch
+    {
+        FailureKind.Crash => "crash",
+        FailureKind.ErrorSpan => "error_span",
+        FailureKind.Blocking => "blocking",
+        FailureKind.GcAnomaly => "gc_anomaly",
+        _ => "unknown",
+    };
+}
+
 /// <summary>A failure a detector found (a crash, an error span, a blocking finding, a GC anomaly) on one node.</summary>
 public sealed record DetectedEvent
 {
@@ -59,7 +72,7 @@ public sealed record Incident
     /// <summary>The first failure in causal order.</summary>
     public required StampedEvent RootCause { get; init; }
     /// <summary>The root cause's crash category when it is a crash (or a span carrying one), else its kind.</summary>
-    public string Classification => RootCause.Event.Crash?.Category ?? IncidentEvent.Kind(RootCause.Event.Kind);
+    public string Classification => RootCause.Event.Crash?.Category ?? FailureKinds.Name(RootCause.Event.Kind);
     public required IReadOnlyList<PropagationStep> Path { get; init; }
     public required IReadOnlyList<string> TraceIds { get; init; }
     public required IReadOnlyList<string> Services { get; init; }

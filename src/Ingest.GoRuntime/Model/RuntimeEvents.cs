@@ -1,29 +1,14 @@
 namespace Ingest.GoRuntime.Model;
 
-public enum RuntimeEventType
-{
-    Crash,
-    GoroutineDump,
-    Gc,
-    GcScavenge,
-    TaggedLog,
-    LeakSuspect,
-    GcAlert,
-    Incident,
-    DependencyGraph,
-    BuildInfo,
-}
-
-/// <summary>An event defined outside this assembly (correlation's incidents) that writes its own JSON fields.</summary>
-public interface ISelfWritingEvent
-{
-    void WriteFields(System.Text.Json.Utf8JsonWriter w);
-}
-
-/// <summary>Base of everything the scanner emits. Positions are whatever the caller passed with each line (line numbers, Kafka offsets).</summary>
+/// <summary>
+/// An event at a position in a stream: what the scanner emits. Stages downstream extend it with documents of their
+/// own, in their own assemblies; this one knows only runtime output.
+/// </summary>
 public abstract class RuntimeEvent
 {
-    public abstract RuntimeEventType Type { get; }
+    /// <summary>The JSON <c>type</c> of the event ("crash", "gc"...); the pipeline's registry is keyed by it.</summary>
+    public abstract string TypeName { get; }
+    /// <summary>Positions are whatever the caller passed with each line (line numbers, Kafka offsets).</summary>
     public required string Stream { get; init; }
     /// <summary>Position of the first line of the event.</summary>
     public required long Line { get; init; }
@@ -62,7 +47,7 @@ public abstract class MultiLineEvent : RuntimeEvent
 
 public sealed class CrashEvent : MultiLineEvent
 {
-    public override RuntimeEventType Type => RuntimeEventType.Crash;
+    public override string TypeName => "crash";
     /// <summary>"panic", "fatal error", "signal", "http panic" (recovered by net/http), "data race", "logged_stack".</summary>
     public required string Kind { get; init; }
     public string Category { get; set; } = CrashCategory.Other;
@@ -90,7 +75,7 @@ public sealed class CrashEvent : MultiLineEvent
 
 public sealed class GoroutineDumpEvent : MultiLineEvent
 {
-    public override RuntimeEventType Type => RuntimeEventType.GoroutineDump;
+    public override string TypeName => "goroutine_dump";
     public string? Signal { get; set; }
     public string? Pc { get; set; }
 
@@ -103,7 +88,7 @@ public sealed class GoroutineDumpEvent : MultiLineEvent
 
 public sealed class GcCycleEvent : RuntimeEvent
 {
-    public override RuntimeEventType Type => RuntimeEventType.Gc;
+    public override string TypeName => "gc";
     public required GcCycle Cycle { get; init; }
     public GcPacer? Pacer { get; init; }
     /// <summary>Set by GC analytics, which knows the instance's previous cycles: interval, CPU fraction, rates.</summary>
@@ -112,46 +97,15 @@ public sealed class GcCycleEvent : RuntimeEvent
     public IReadOnlyList<Ingest.GoRuntime.Analysis.Gc.GcAnomaly> Anomalies { get; set; } = [];
 }
 
-/// <summary>
-/// One GC anomaly episode of one instance: opened by the first anomalous cycle, updated while the anomaly
-/// persists (one document, not one per cycle), resolved by the first cycle without it or when the instance
-/// goes quiet. <see cref="RuntimeEvent.Line"/> is the position of the cycle that opened it.
-/// </summary>
-public sealed class GcAlertEvent : RuntimeEvent
-{
-    public override RuntimeEventType Type => RuntimeEventType.GcAlert;
-    public required string Service { get; init; }
-    public required string Instance { get; init; }
-    /// <summary>pause_outlier, pause_slo, pacer_overshoot, gc_thrash, heap_growth.</summary>
-    public required string Kind { get; init; }
-    /// <summary>Stable per (service, instance, kind): what Alertmanager and postmortems group by.</summary>
-    public required string Fingerprint { get; init; }
-    public required string Status { get; set; }
-    public required DateTimeOffset StartedAt { get; init; }
-    public required DateTimeOffset LastSeenAt { get; set; }
-    public DateTimeOffset? EndedAt { get; set; }
-    public required int FirstCycle { get; init; }
-    public required int LastCycle { get; set; }
-    /// <summary>Anomalous cycles in the episode.</summary>
-    public required int Cycles { get; set; }
-    public required double Value { get; set; }
-    public required double Threshold { get; set; }
-    public required double PeakValue { get; set; }
-    public required string Reason { get; set; }
-
-    public const string Firing = "firing";
-    public const string Resolved = "resolved";
-}
-
 public sealed class GcScavengeEvent : RuntimeEvent
 {
-    public override RuntimeEventType Type => RuntimeEventType.GcScavenge;
+    public override string TypeName => "gc_scavenge";
     public required GcScavenge Scavenge { get; init; }
 }
 
 public sealed class TaggedLogEvent : RuntimeEvent
 {
-    public override RuntimeEventType Type => RuntimeEventType.TaggedLog;
+    public override string TypeName => "tagged_log";
     public required string Layer { get; init; }
     public required string Intent { get; init; }
     public required string FrameId { get; init; }
@@ -162,7 +116,7 @@ public sealed class TaggedLogEvent : RuntimeEvent
 
 public sealed class LeakSuspectEvent : RuntimeEvent
 {
-    public override RuntimeEventType Type => RuntimeEventType.LeakSuspect;
+    public override string TypeName => "leak_suspect";
     public required string CreatedBy { get; init; }
     public required string TopFunction { get; init; }
     public required IReadOnlyList<int> Counts { get; init; }
@@ -177,7 +131,7 @@ public sealed class LeakSuspectEvent : RuntimeEvent
 /// </summary>
 public sealed class BuildInfoEvent : RuntimeEvent
 {
-    public override RuntimeEventType Type => RuntimeEventType.BuildInfo;
+    public override string TypeName => "build_info";
     /// <summary>The binary path (<c>go version -m</c> form only).</summary>
     public string? Binary { get; set; }
     public required string GoVersion { get; set; }

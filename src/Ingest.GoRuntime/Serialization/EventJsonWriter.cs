@@ -29,8 +29,26 @@ public sealed class EventJsonWriter(FrameSemanticsOptions? semantics = null)
 
     public void Write(Utf8JsonWriter w, RuntimeEvent e)
     {
+        WriteHeader(w, e);
+        switch (e)
+        {
+            case CrashEvent c: WriteCrash(w, c); break;
+            case GoroutineDumpEvent d: WriteDump(w, d); break;
+            case GcCycleEvent g: WriteGc(w, g); break;
+            case GcScavengeEvent s: WriteScavenge(w, s.Scavenge); break;
+            case TaggedLogEvent t: WriteTag(w, t); break;
+            case LeakSuspectEvent l: WriteLeak(w, l); break;
+            case BuildInfoEvent b: WriteBuildInfo(w, b); break;
+            default: throw new ArgumentException($"{e.GetType().Name} is not a runtime event; the stage that made it writes its fields", nameof(e));
+        }
+        w.WriteEndObject();
+    }
+
+    /// <summary>Opens the object with what every event has: type, stream and position. The caller closes it.</summary>
+    public void WriteHeader(Utf8JsonWriter w, RuntimeEvent e)
+    {
         w.WriteStartObject();
-        w.WriteString("type", TypeName(e.Type));
+        w.WriteString("type", e.TypeName);
         w.WriteString("stream", e.Stream);
         if (WritePosition is not null)
         {
@@ -41,35 +59,7 @@ public sealed class EventJsonWriter(FrameSemanticsOptions? semantics = null)
             w.WriteNumber("line", e.Line);
             w.WriteNumber("end_line", e.EndLine);
         }
-        switch (e)
-        {
-            case CrashEvent c: WriteCrash(w, c); break;
-            case GoroutineDumpEvent d: WriteDump(w, d); break;
-            case GcCycleEvent g: WriteGc(w, g); break;
-            case GcScavengeEvent s: WriteScavenge(w, s.Scavenge); break;
-            case TaggedLogEvent t: WriteTag(w, t); break;
-            case LeakSuspectEvent l: WriteLeak(w, l); break;
-            case GcAlertEvent a: WriteAlert(w, a); break;
-            case BuildInfoEvent b: WriteBuildInfo(w, b); break;
-            case ISelfWritingEvent self: self.WriteFields(w); break;
-        }
-        w.WriteEndObject();
     }
-
-    public static string TypeName(RuntimeEventType t) => t switch
-    {
-        RuntimeEventType.Crash => "crash",
-        RuntimeEventType.GoroutineDump => "goroutine_dump",
-        RuntimeEventType.Gc => "gc",
-        RuntimeEventType.GcScavenge => "gc_scavenge",
-        RuntimeEventType.TaggedLog => "tagged_log",
-        RuntimeEventType.LeakSuspect => "leak_suspect",
-        RuntimeEventType.GcAlert => "alert",
-        RuntimeEventType.Incident => "incident",
-        RuntimeEventType.DependencyGraph => "dependency_graph",
-        RuntimeEventType.BuildInfo => "build_info",
-        _ => "unknown",
-    };
 
     private void WriteCrash(Utf8JsonWriter w, CrashEvent c)
     {
@@ -353,25 +343,6 @@ public sealed class EventJsonWriter(FrameSemanticsOptions? semantics = null)
         w.WriteStartObject("settings");
         foreach (var (key, value) in b.Settings) w.WriteString(key, value);
         w.WriteEndObject();
-    }
-
-    private static void WriteAlert(Utf8JsonWriter w, GcAlertEvent a)
-    {
-        w.WriteString("service", a.Service);
-        w.WriteString("instance", a.Instance);
-        w.WriteString("kind", a.Kind);
-        w.WriteString("fingerprint", a.Fingerprint);
-        w.WriteString("status", a.Status);
-        w.WriteString("started_at", a.StartedAt);
-        w.WriteString("last_seen_at", a.LastSeenAt);
-        if (a.EndedAt is { } ended) w.WriteString("ended_at", ended);
-        w.WriteNumber("first_cycle", a.FirstCycle);
-        w.WriteNumber("last_cycle", a.LastCycle);
-        w.WriteNumber("cycles", a.Cycles);
-        w.WriteNumber("value", Math.Round(a.Value, 6));
-        w.WriteNumber("peak_value", Math.Round(a.PeakValue, 6));
-        w.WriteNumber("threshold", Math.Round(a.Threshold, 6));
-        w.WriteString("reason", a.Reason);
     }
 
     private static void WriteScavenge(Utf8JsonWriter w, GcScavenge s)

@@ -15,7 +15,7 @@ public static class DetectionCodec
         {
             w.WriteStartObject();
             w.WriteString("id", e.Id);
-            w.WriteString("kind", IncidentEvent.Kind(e.Kind));
+            w.WriteString("kind", FailureKinds.Name(e.Kind));
             w.WriteString("service", e.Service);
             w.WriteString("node", e.Node);
             w.WriteNumber("time_unix_nano", e.TimeUnixNanos);

@@ -42,7 +42,7 @@ public sealed class DeadLetterProducer : IDisposable
         {
             var e = r.Event;
             var headers = Headers(r.Reason, e.Stream.Topic, e.Stream.Partition, e.FirstOffset,
-                ("ingest.event.id", e.Id), ("ingest.event.type", EventTypes.For(e.Event.Type).Name));
+                ("ingest.event.id", e.Id), ("ingest.event.type", e.Event.TypeName));
             Produce(Encoding.UTF8.GetBytes(e.Id), r.Document, headers, e.Id, e.Delivery);
         }
     }

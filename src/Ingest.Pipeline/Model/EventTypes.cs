@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Ingest.GoRuntime.Model;
+using Ingest.Pipeline.Analysis;
 using Ingest.Pipeline.Sinks.Elasticsearch;
 
 namespace Ingest.Pipeline.Model;
@@ -12,44 +13,44 @@ namespace Ingest.Pipeline.Model;
 /// </summary>
 public static class EventTypes
 {
-    public sealed record EventType(RuntimeEventType Kind, DataStreams.Stream Stream, Func<RuntimeEvent, StreamKey, string> IdOf)
+    public sealed record EventType(DataStreams.Stream Stream, Func<RuntimeEvent, StreamKey, string> IdOf)
     {
         public string Name => Stream.EventType;
     }
 
     public static readonly IReadOnlyList<EventType> All =
     [
-        new(RuntimeEventType.Crash, new("crash", "logs", "go.crash", "event", ["process"], ["error"]), ByOrigin),
-        new(RuntimeEventType.GoroutineDump, new("goroutine_dump", "logs", "go.goroutine_dump", "event", ["process"], ["info"]), ByOrigin),
-        new(RuntimeEventType.Gc, new("gc", "metrics", "go.gc", "metric", ["process"], ["info"]), ByOrigin),
-        new(RuntimeEventType.GcScavenge, new("gc_scavenge", "metrics", "go.gc_scavenge", "metric", ["process"], ["info"]), ByOrigin),
-        new(RuntimeEventType.TaggedLog, new("tagged_log", "logs", "go.tagged", "event", ["process"], ["info"]), ByOrigin),
+        new(new("crash", "logs", "go.crash", "event", ["process"], ["error"]), ByOrigin),
+        new(new("goroutine_dump", "logs", "go.goroutine_dump", "event", ["process"], ["info"]), ByOrigin),
+        new(new("gc", "metrics", "go.gc", "metric", ["process"], ["info"]), ByOrigin),
+        new(new("gc_scavenge", "metrics", "go.gc_scavenge", "metric", ["process"], ["info"]), ByOrigin),
+        new(new("tagged_log", "logs", "go.tagged", "event", ["process"], ["info"]), ByOrigin),
         // One document per stream and creation site: a suspect re-derived after a restart upserts the same one.
-        new(RuntimeEventType.LeakSuspect, new("leak_suspect", "logs", "go.leak_suspect", "alert", ["process"], ["indicator"]), (e, stream) =>
+        new(new("leak_suspect", "logs", "go.leak_suspect", "alert", ["process"], ["indicator"]), (e, stream) =>
         {
             var leak = (LeakSuspectEvent)e;
             byte[] h = SHA256.HashData(Encoding.UTF8.GetBytes($"{stream}|{leak.CreatedBy}|{leak.TopFunction}"));
             return $"leak_suspect:{Convert.ToHexStringLower(h.AsSpan(0, 12))}";
         }),
         // One document per episode: where it opened, and which detector.
-        new(RuntimeEventType.GcAlert, new("alert", "logs", "go.alert", "alert", ["process"], ["indicator"]), (e, stream) => $"{ByOrigin(e, stream)}:{((GcAlertEvent)e).Kind}"),
-        new(RuntimeEventType.BuildInfo, new("build_info", "logs", "go.build_info", "event", ["configuration"], ["info"]), ByOrigin),
+        new(new("alert", "logs", "go.alert", "alert", ["process"], ["indicator"]), (e, stream) => $"{ByOrigin(e, stream)}:{((GcAlertEvent)e).Kind}"),
+        new(new("build_info", "logs", "go.build_info", "event", ["configuration"], ["info"]), ByOrigin),
         // Correlation names its own documents (incident ids, one graph per worker's partitions).
-        new(RuntimeEventType.Incident, new("incident", "logs", "go.incident", "alert", ["process"], ["indicator"]), ByOrigin),
+        new(new("incident", "logs", "go.incident", "alert", ["process"], ["indicator"]), ByOrigin),
         // The dependency graph lives in the incident stream (one document per state; the latest is the graph).
-        new(RuntimeEventType.DependencyGraph, new("dependency_graph", "logs", "go.incident", "state", ["process"], ["info"]), ByOrigin),
+        new(new("dependency_graph", "logs", "go.incident", "state", ["process"], ["info"]), ByOrigin),
     ];
 
-    private static readonly Dictionary<RuntimeEventType, EventType> s_byKind = All.ToDictionary(t => t.Kind);
     private static readonly Dictionary<string, EventType> s_byName = All.ToDictionary(t => t.Name, StringComparer.Ordinal);
 
     public static IReadOnlyList<string> Names { get; } = [.. All.Select(t => t.Name)];
 
-    public static EventType For(RuntimeEventType kind) => s_byKind[kind];
+    /// <summary>The declaration of the event's type; an undeclared type is a programming error, caught by a test.</summary>
+    public static EventType For(RuntimeEvent e) => s_byName[e.TypeName];
 
     public static bool TryFor(string name, out EventType type) => s_byName.TryGetValue(name, out type!);
 
     /// <summary>"crash:logs:3:1024:0": type, topic, partition, offset and line index of the first line.</summary>
     private static string ByOrigin(RuntimeEvent e, StreamKey stream) =>
-        $"{For(e.Type).Name}:{stream.Topic}:{stream.Partition}:{LogRecord.OffsetOf(e.Line)}:{LogRecord.LineIndexOf(e.Line)}";
+        $"{e.TypeName}:{stream.Topic}:{stream.Partition}:{LogRecord.OffsetOf(e.Line)}:{LogRecord.LineIndexOf(e.Line)}";
 }

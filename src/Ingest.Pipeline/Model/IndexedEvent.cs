@@ -25,5 +25,5 @@ public sealed record IndexedEvent
     public bool Tracked => Delivery.Tracked;
 
     /// <summary>The document id its type derives from its origin (<see cref="EventTypes"/>): a re-read yields the same.</summary>
-    public static string IdFor(RuntimeEvent e, StreamKey stream) => EventTypes.For(e.Type).IdOf(e, stream);
+    public static string IdFor(RuntimeEvent e, StreamKey stream) => EventTypes.For(e).IdOf(e, stream);
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Ingest.GoRuntime.Model;
+using Ingest.Pipeline.Analysis;
 using Ingest.Pipeline.Model;
 
 namespace Ingest.Pipeline.Sinks;

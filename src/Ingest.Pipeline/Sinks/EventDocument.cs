@@ -40,7 +40,16 @@ public sealed class EventDocument(FrameSemanticsOptions? semantics = null)
             if (m.TraceId is not null) w.WriteString("trace_id", m.TraceId);
             if (m.SpanId is not null) w.WriteString("span_id", m.SpanId);
             w.WritePropertyName("event");
-            _writer.Write(w, e.Event);
+            if (e.Event is DerivedEvent derived)
+            {
+                _writer.WriteHeader(w, derived);
+                derived.WriteFields(w);
+                w.WriteEndObject();
+            }
+            else
+            {
+                _writer.Write(w, e.Event);
+            }
             w.WriteEndObject();
         }
         return ms.ToArray();

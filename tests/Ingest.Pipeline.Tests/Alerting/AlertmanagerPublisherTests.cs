@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Ingest.GoRuntime.Model;
+using Ingest.Pipeline.Analysis;
 using Ingest.Pipeline.Alerting;
 using Microsoft.Extensions.Time.Testing;
 

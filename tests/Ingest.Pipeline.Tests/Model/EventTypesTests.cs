@@ -1,7 +1,10 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json;
 using Ingest.GoRuntime.Analysis;
 using Ingest.GoRuntime.Model;
-using Ingest.GoRuntime.Serialization;
+using Ingest.Pipeline.Analysis;
 using Ingest.Pipeline.Model;
+using Ingest.Pipeline.Sinks;
 using Ingest.Pipeline.Sinks.Elasticsearch;
 
 namespace Ingest.Pipeline.Tests.Model;
@@ -11,19 +14,46 @@ public sealed class EventTypesTests
     [Fact]
     public void Every_event_type_is_declared_once_with_the_name_its_json_carries()
     {
-        var kinds = Enum.GetValues<RuntimeEventType>();
-        Assert.Equal(kinds.Length, EventTypes.All.Count);
-        Assert.Equal(kinds.Order(), EventTypes.All.Select(t => t.Kind).Order());
-        foreach (var kind in kinds)
+        // Every concrete event class, the scanner's and the stages' own, has exactly one declaration.
+        var classes = new[] { typeof(RuntimeEvent).Assembly, typeof(EventTypes).Assembly }
+            .SelectMany(a => a.GetTypes())
+            .Where(t => t.IsSubclassOf(typeof(RuntimeEvent)) && !t.IsAbstract)
+            .ToList();
+        Assert.Equal(10, classes.Count);
+        var names = classes.Select(t => ((RuntimeEvent)RuntimeHelpers.GetUninitializedObject(t)).TypeName).ToList();
+        Assert.Equal(names.Order(StringComparer.Ordinal), EventTypes.Names.Order(StringComparer.Ordinal));
+        foreach (string name in names)
         {
-            var type = EventTypes.For(kind);
-            Assert.Equal(EventJsonWriter.TypeName(kind), type.Name);
-            Assert.True(EventTypes.TryFor(type.Name, out var back) && back.Kind == kind);
+            Assert.True(EventTypes.TryFor(name, out var type));
+            Assert.Equal(name, type.Name);
             // Every type has a data stream and a mapping for its go.* fields.
             Assert.Same(type.Stream, DataStreams.For(type.Name));
             Assert.NotNull(ElasticsearchTemplates.GoFields(type.Name)["properties"]);
         }
         Assert.Equal(EventTypes.Names.Count, EventTypes.Names.Distinct(StringComparer.Ordinal).Count());
+    }
+
+    [Fact]
+    public void The_json_type_of_each_event_is_its_registered_name()
+    {
+        var crash = new CrashEvent { Kind = CrashKinds.Panic, Stream = "pod-a", Line = 0, Buckets = [], States = [] };
+        var alert = new GcAlertEvent
+        {
+            Stream = "pod-a", Line = 0, Service = "svc", Instance = "pod-a", Kind = "gc_thrash", Fingerprint = "f", Status = GcAlertEvent.Firing,
+            StartedAt = DateTimeOffset.UnixEpoch, LastSeenAt = DateTimeOffset.UnixEpoch, FirstCycle = 1, LastCycle = 1, Cycles = 1,
+            Value = 1, Threshold = 1, PeakValue = 1, Reason = "r",
+        };
+        var documents = new EventDocument();
+        foreach (RuntimeEvent e in new RuntimeEvent[] { crash, alert })
+        {
+            var indexed = new IndexedEvent
+            {
+                Id = IndexedEvent.IdFor(e, new StreamKey("logs", 0, "pod-a")), Event = e, Stream = new StreamKey("logs", 0, "pod-a"),
+                FirstOffset = 0, Timestamp = DateTimeOffset.UnixEpoch, Metadata = SourceMetadata.Empty,
+            };
+            using var doc = JsonDocument.Parse(documents.Serialize(indexed));
+            Assert.Equal(e.TypeName, doc.RootElement.GetProperty("event").GetProperty("type").GetString());
+        }
     }
 
     [Fact]

@@ -4,6 +4,7 @@ using Ingest.Correlation.Model;
 using Ingest.GoRuntime.Analysis.Gc;
 using Ingest.GoRuntime.Model;
 using Ingest.Pipeline.Analysis;
+using Ingest.Pipeline.Correlation;
 using Ingest.Pipeline.Model;
 using Ingest.Pipeline.Sinks.Sqlite;
 using Ingest.Pipeline.Tests.Support;
@@ -73,7 +74,7 @@ internal sealed class PostmortemScenario : IDisposable
     private string Add(RuntimeEvent e, SourceMetadata meta, DateTimeOffset at)
     {
         var stream = new StreamKey("logs", 0, meta.Service + "@" + meta.Host);
-        string id = e is GcAlertEvent ? $"alert:logs:0:{_offset++}:0:gc_thrash" : $"{Ingest.GoRuntime.Serialization.EventJsonWriter.TypeName(e.Type)}:logs:0:{_offset++}:0";
+        string id = e is GcAlertEvent ? $"alert:logs:0:{_offset++}:0:gc_thrash" : $"{e.TypeName}:logs:0:{_offset++}:0";
         _batch.Add(new IndexedEvent { Id = id, Event = e, Stream = stream, FirstOffset = _offset, Timestamp = at, Metadata = meta });
         return id;
     }

@@ -22,7 +22,7 @@ public static class DataStreams
 
     public static Stream For(string eventType) => s_byType[eventType];
 
-    public static Stream For(RuntimeEvent e) => Model.EventTypes.For(e.Type).Stream;
+    public static Stream For(RuntimeEvent e) => Model.EventTypes.For(e).Stream;
 
     /// <summary>One index template per data stream, however many event types share it.</summary>
     public static IEnumerable<IGrouping<string, Stream>> ByTemplate => All.GroupBy(s => s.TemplateName, StringComparer.Ordinal);

@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Text.Json;
 using Ingest.GoRuntime.Model;
 using Ingest.GoRuntime.Serialization;
+using Ingest.Pipeline.Analysis;
+using Ingest.Pipeline.Correlation;
 using Ingest.Pipeline.Model;
 
 namespace Ingest.Pipeline.Sinks.Elasticsearch;
@@ -25,7 +27,7 @@ public sealed class EcsDocumentWriter(EventDocument? documents = null)
     {
         GcAlertEvent a => $"{e.Id}:{a.Status}:{a.Cycles}",
         LeakSuspectEvent l => $"{e.Id}:{l.Counts.Count}",
-        _ when e.Event.Type is RuntimeEventType.Incident or RuntimeEventType.DependencyGraph => $"{e.Id}:{e.Timestamp.ToUnixTimeMilliseconds()}",
+        IncidentEvent or DependencyGraphEvent => $"{e.Id}:{e.Timestamp.ToUnixTimeMilliseconds()}",
         _ => e.Id,
     };
 
@@ -35,7 +37,7 @@ public sealed class EcsDocumentWriter(EventDocument? documents = null)
         using var doc = JsonDocument.Parse(api);
         var root = doc.RootElement;
         var ev = root.GetProperty("event");
-        string type = EventJsonWriter.TypeName(e.Event.Type);
+        string type = e.Event.TypeName;
         var stream = DataStreams.For(type);
         var m = e.Metadata;
 
@@ -207,6 +209,6 @@ public sealed class EcsDocumentWriter(EventDocument? documents = null)
         LeakSuspectEvent l => $"goroutine leak suspect: {l.TopFunction}",
         GcScavengeEvent => "scavenger",
         BuildInfoEvent b => $"build: {b.MainModule ?? b.Path} {b.MainVersion} with {b.GoVersion}",
-        _ => EventJsonWriter.TypeName(e.Type),
+        _ => e.TypeName,
     };
 }

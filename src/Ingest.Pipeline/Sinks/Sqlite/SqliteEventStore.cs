@@ -1,5 +1,6 @@
 using System.Text;
 using Ingest.GoRuntime.Model;
+using Ingest.Pipeline.Analysis;
 using Ingest.Pipeline.Delivery;
 using Ingest.Pipeline.Model;
 using Microsoft.Data.Sqlite;
@@ -78,7 +79,7 @@ public sealed class SqliteEventStore : IEventSink, IEventQueries, IResumeWaterma
                 var crash = e.Event as CrashEvent;
                 var alert = e.Event as GcAlertEvent;
                 p["$id"].Value = e.Id;
-                p["$type"].Value = Ingest.GoRuntime.Serialization.EventJsonWriter.TypeName(e.Event.Type);
+                p["$type"].Value = e.Event.TypeName;
                 p["$ts"].Value = e.Timestamp.ToUnixTimeMilliseconds();
                 p["$topic"].Value = e.Stream.Topic;
                 p["$partition"].Value = e.Stream.Partition;

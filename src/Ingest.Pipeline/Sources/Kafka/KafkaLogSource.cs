@@ -336,7 +336,7 @@ public sealed class KafkaLogSource : IDisposable
 
     private void Emit(IndexedEvent e)
     {
-        string type = Ingest.GoRuntime.Serialization.EventJsonWriter.TypeName(e.Event.Type);
+        string type = e.Event.TypeName;
         using var parsed = PipelineTelemetry.Source.StartActivity(PipelineTelemetry.Parse);
         if (parsed is not null)
         {
@@ -362,7 +362,7 @@ public sealed class KafkaLogSource : IDisposable
 
     private void Forward(IndexedEvent e)
     {
-        _metrics.Event(Ingest.GoRuntime.Serialization.EventJsonWriter.TypeName(e.Event.Type));
+        _metrics.Event(e.Event.TypeName);
         _sink.Enqueue(e);
     }
 

@@ -272,7 +272,7 @@ public sealed class PostmortemFactsReader(IEventQueries store, PostmortemOptions
                 .Any(node => node.Count() >= 2 && node.Zip(node.Skip(1)).All(p => p.Second.Count > p.First.Count));
             return new MatrixRow(k.State, k.Site, k.CreatedBy, n, growing, contention.GetValueOrDefault(k), crashing.Contains(k));
         }).OrderByDescending(r => r.Crashing).ThenByDescending(r => r.Counts.Max()).ToList();
-        return new GoroutineMatrix(columns.Select(c => new MatrixColumn(c.Id, IsCrash(c) ? "crash" : "goroutine_dump", c.Service, c.Host, IncidentEvent.Rfc3339(c.At.ToUnixTimeMilliseconds() * 1_000_000),
+        return new GoroutineMatrix(columns.Select(c => new MatrixColumn(c.Id, IsCrash(c) ? "crash" : "goroutine_dump", c.Service, c.Host, Ingest.Correlation.Clocks.Rfc3339.FromUnixNanos(c.At.ToUnixTimeMilliseconds() * 1_000_000),
             c.Event.GetProperty("goroutine_count").GetInt32())).ToList(), rows);
     }
 

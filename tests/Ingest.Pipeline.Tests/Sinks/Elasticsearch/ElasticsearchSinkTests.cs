@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Ingest.GoRuntime.Model;
+using Ingest.Pipeline.Analysis;
 using Ingest.Pipeline.Model;
 using Ingest.Pipeline.Sinks;
 using Ingest.Pipeline.Sinks.Elasticsearch;

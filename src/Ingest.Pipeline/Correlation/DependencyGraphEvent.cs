@@ -1,19 +1,20 @@
 using System.Text.Json;
-using Ingest.GoRuntime.Model;
+using Ingest.Correlation.Incidents;
+using Ingest.Pipeline.Model;
 
-namespace Ingest.Correlation.Incidents;
+namespace Ingest.Pipeline.Correlation;
 
 /// <summary>The service dependency graph as a stored document (type dependency_graph), rewritten as it changes:
 /// one per correlating worker, over the partitions it holds (the API adds up the workers' documents).</summary>
-public sealed class DependencyGraphEvent : RuntimeEvent, ISelfWritingEvent
+public sealed class DependencyGraphEvent : DerivedEvent
 {
-    public override RuntimeEventType Type => RuntimeEventType.DependencyGraph;
+    public override string TypeName => "dependency_graph";
     public required IReadOnlyList<DependencyEdge> Edges { get; init; }
     public required IReadOnlyDictionary<string, long> ClockLagNanos { get; init; }
     /// <summary>The partitions (of the co-partitioned spans and detections topics) it was computed from.</summary>
     public required IReadOnlyList<int> Partitions { get; init; }
 
-    public void WriteFields(Utf8JsonWriter w)
+    public override void WriteFields(Utf8JsonWriter w)
     {
         w.WriteStartArray("edges");
         foreach (var e in Edges)

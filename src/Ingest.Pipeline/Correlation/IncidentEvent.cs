@@ -1,27 +1,19 @@
-using System.Globalization;
 using System.Text.Json;
-using Ingest.GoRuntime.Model;
+using Ingest.Correlation.Clocks;
+using Ingest.Correlation.Incidents;
+using Ingest.Pipeline.Model;
 
-namespace Ingest.Correlation.Incidents;
+namespace Ingest.Pipeline.Correlation;
 
 /// <summary>An incident as a stored document (event type "incident"): one per incident id, rewritten as it grows.</summary>
-public sealed class IncidentEvent : RuntimeEvent, ISelfWritingEvent
+public sealed class IncidentEvent : DerivedEvent
 {
-    public override RuntimeEventType Type => RuntimeEventType.Incident;
+    public override string TypeName => "incident";
     public required Incident Incident { get; init; }
 
     public static IncidentEvent From(Incident incident) => new() { Stream = "correlation", Line = 0, Incident = incident };
 
-    /// <summary>RFC 3339 with nanoseconds, UTC: what a postmortem timeline and a log line both show.</summary>
-    public static string Rfc3339(long unixNanos)
-    {
-        var t = DateTimeOffset.FromUnixTimeMilliseconds(Math.DivRem(unixNanos, 1_000_000, out long rest));
-        long fraction = (t.ToUnixTimeMilliseconds() % 1000) * 1_000_000 + rest;
-        if (fraction < 0) fraction += 1_000_000_000;
-        return t.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss", CultureInfo.InvariantCulture) + "." + fraction.ToString("D9", CultureInfo.InvariantCulture) + "Z";
-    }
-
-    public void WriteFields(Utf8JsonWriter w)
+    public override void WriteFields(Utf8JsonWriter w)
     {
         var i = Incident;
         w.WriteString("classification", i.Classification);
@@ -33,11 +25,11 @@ public sealed class IncidentEvent : RuntimeEvent, ISelfWritingEvent
         {
             w.WriteStartObject();
             w.WriteString("service", p.Service);
-            w.WriteString("first_failure", Kind(p.FirstFailure));
+            w.WriteString("first_failure", FailureKinds.Name(p.FirstFailure));
             w.WriteString("hlc", p.At.Stamp.ToString());
             w.WriteString("node", p.At.Node);
             w.WriteBoolean("recovered", p.Recovered);
-            if (p.RecoveredAtUnixNanos is long at) w.WriteString("recovered_at", Rfc3339(at));
+            if (p.RecoveredAtUnixNanos is long at) w.WriteString("recovered_at", Rfc3339.FromUnixNanos(at));
             w.WriteEndObject();
         }
         w.WriteEndArray();
@@ -55,17 +47,17 @@ public sealed class IncidentEvent : RuntimeEvent, ISelfWritingEvent
         w.WriteNumber("event_count", i.Events.Count);
         w.WriteBoolean("clock_skew", i.Events.Any(e => e.ClockSkew));
         w.WriteString("first_hlc", i.RootCause.Stamp.Stamp.ToString());
-        w.WriteString("started_at", Rfc3339(i.Events.Min(e => e.Event.TimeUnixNanos)));
-        w.WriteString("last_at", Rfc3339(i.Events.Max(e => e.Event.TimeUnixNanos)));
+        w.WriteString("started_at", Rfc3339.FromUnixNanos(i.Events.Min(e => e.Event.TimeUnixNanos)));
+        w.WriteString("last_at", Rfc3339.FromUnixNanos(i.Events.Max(e => e.Event.TimeUnixNanos)));
     }
 
     private static void WriteEventFields(Utf8JsonWriter w, StampedEvent e)
     {
         w.WriteString("id", e.Event.Id);
-        w.WriteString("kind", Kind(e.Event.Kind));
+        w.WriteString("kind", FailureKinds.Name(e.Event.Kind));
         w.WriteString("service", e.Event.Service);
         w.WriteString("node", e.Event.Node);
-        w.WriteString("time", Rfc3339(e.Event.TimeUnixNanos));
+        w.WriteString("time", Rfc3339.FromUnixNanos(e.Event.TimeUnixNanos));
         w.WriteString("hlc", e.Stamp.Stamp.ToString());
         if (e.Event.TraceId is { } t) w.WriteString("trace_id", t);
         if (e.Event.SpanId is { } s) w.WriteString("span_id", s);
@@ -86,13 +78,4 @@ public sealed class IncidentEvent : RuntimeEvent, ISelfWritingEvent
         foreach (string v in values) w.WriteStringValue(v);
         w.WriteEndArray();
     }
-
-    public static string Kind(FailureKind kind) => kind switch
-    {
-        FailureKind.Crash => "crash",
-        FailureKind.ErrorSpan => "error_span",
-        FailureKind.Blocking => "blocking",
-        FailureKind.GcAnomaly => "gc_anomaly",
-        _ => "unknown",
-    };
 }
