@@ -3,12 +3,13 @@
 # (default /tmp/bigdump-100k.txt) using cmd/dumpgen. Not part of regen.sh and
 # not meant to be committed (about 30 MB).
 #
-#   tools/corpus-gen/gen-bigdump.sh [OUT] [N]
+#   tools/corpus-gen/gen-bigdump.sh [OUT] [N] [LAYERS]   # LAYERS extra frames per goroutine (2: about 60 MB)
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 OUT="${1:-/tmp/bigdump-100k.txt}"
 N="${2:-100000}"
+LAYERS="${3:-0}"
 
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
@@ -17,7 +18,7 @@ mkdir -p "$SRC"
 cp -R "$HERE/go.mod" "$HERE/cmd" "$SRC/"
 (cd "$SRC" && CGO_ENABLED=0 GOFLAGS= GOPROXY=off go build -mod=mod -o "$WORK/dumpgen" ./cmd/dumpgen)
 
-"$WORK/dumpgen" -n "$N" >"$WORK/raw.txt" 2>"$WORK/stderr.txt"
+"$WORK/dumpgen" -n "$N" -layers "$LAYERS" >"$WORK/raw.txt" 2>"$WORK/stderr.txt"
 sed -e "s|$SRC|/home/dev/src/corpus-gen|g" "$WORK/raw.txt" >"$OUT"
 cat "$WORK/stderr.txt" >&2
 

@@ -141,6 +141,9 @@ public static class IngestComposition
         return services;
     }
 
+    // The binding generator cannot see through these two generic helpers (SYSLIB1104, silenced in the project),
+    // so the worker's sections bind by reflection, which its JIT build supports; the analysis section, which the
+    // native CLI needs too, binds through generated code in IngestConfiguration.
     public static T Bind<T>(IConfiguration configuration, string section) where T : new()
     {
         var options = new T();

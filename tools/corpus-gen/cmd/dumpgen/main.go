@@ -7,6 +7,7 @@
 // differ between goroutines that share a stack signature.
 //
 //	dumpgen -n 100000 > /tmp/bigdump-100k.txt
+//	dumpgen -n 100000 -layers 2 > /tmp/bigdump-100k-deep.txt   # about 60 MB
 package main
 
 import (
@@ -23,6 +24,22 @@ import (
 )
 
 var started int64
+
+// layers puts that many extra frames under every blocked goroutine (-layers), as middleware and framework
+// layers do under a handler: the same signatures, a bigger dump.
+var layers int
+
+func goLayered(f func()) { go layer(layers, f) }
+
+//go:noinline
+func layer(d int, f func()) {
+	if d == 0 {
+		f()
+		return
+	}
+	layer(d-1, f)
+	runtime.KeepAlive(f)
+}
 
 func ready() { atomic.AddInt64(&started, 1) }
 
@@ -282,6 +299,7 @@ var keep []any // keeps objects reachable
 
 func main() {
 	total := flag.Int("n", 100000, "number of blocked goroutines")
+	flag.IntVar(&layers, "layers", 0, "extra frames under each blocked goroutine")
 	flag.Parse()
 
 	bigCtx, cancel := context.WithCancel(context.Background())
@@ -293,43 +311,71 @@ func main() {
 			for i := 0; i < n; i++ {
 				ch := make(chan int)
 				keep = append(keep, ch)
-				go recvOrder(ch)
+				if layers > 0 {
+					goLayered(func() { recvOrder(ch) })
+				} else {
+					go recvOrder(ch)
+				}
 			}
 		}},
 		{"chan send", 4, func(n int) {
 			for i := 0; i < n; i++ {
 				ch := make(chan int)
 				keep = append(keep, ch)
-				go sendOrder(ch)
+				if layers > 0 {
+					goLayered(func() { sendOrder(ch) })
+				} else {
+					go sendOrder(ch)
+				}
 			}
 		}},
 		{"chan receive (nil chan)", 1, func(n int) {
 			for i := 0; i < n; i++ {
-				go recvNil()
+				if layers > 0 {
+					goLayered(func() { recvNil() })
+				} else {
+					go recvNil()
+				}
 			}
 		}},
 		{"chan send (nil chan)", 1, func(n int) {
 			for i := 0; i < n; i++ {
-				go sendNil()
+				if layers > 0 {
+					goLayered(func() { sendNil() })
+				} else {
+					go sendNil()
+				}
 			}
 		}},
 		{"select two", 4, func(n int) {
 			for i := 0; i < n; i++ {
 				a, b := make(chan int), make(chan int)
 				keep = append(keep, a, b)
-				go selectTwo(a, b)
+				if layers > 0 {
+					goLayered(func() { selectTwo(a, b) })
+				} else {
+					go selectTwo(a, b)
+				}
 			}
 		}},
 		{"select three", 2, func(n int) {
 			for i := 0; i < n; i++ {
 				a, b, c := make(chan int), make(chan int), make(chan string)
 				keep = append(keep, a, b, c)
-				go selectThree(a, b, c)
+				if layers > 0 {
+					goLayered(func() { selectThree(a, b, c) })
+				} else {
+					go selectThree(a, b, c)
+				}
 			}
 		}},
 		{"select (no cases)", 1, func(n int) {
 			for i := 0; i < n; i++ {
-				go selectNone()
+				if layers > 0 {
+					goLayered(func() { selectNone() })
+				} else {
+					go selectNone()
+				}
 			}
 		}},
 		{"mutex", 5, func(n int) {
@@ -337,7 +383,11 @@ func main() {
 				mu := new(sync.Mutex)
 				mu.Lock()
 				keep = append(keep, mu)
-				go lockMutex(mu)
+				if layers > 0 {
+					goLayered(func() { lockMutex(mu) })
+				} else {
+					go lockMutex(mu)
+				}
 			}
 		}},
 		{"rwmutex lock", 3, func(n int) {
@@ -345,7 +395,11 @@ func main() {
 				mu := new(sync.RWMutex)
 				mu.RLock()
 				keep = append(keep, mu)
-				go lockRW(mu)
+				if layers > 0 {
+					goLayered(func() { lockRW(mu) })
+				} else {
+					go lockRW(mu)
+				}
 			}
 		}},
 		{"rwmutex rlock", 3, func(n int) {
@@ -353,7 +407,11 @@ func main() {
 				mu := new(sync.RWMutex)
 				mu.Lock()
 				keep = append(keep, mu)
-				go rlockRW(mu)
+				if layers > 0 {
+					goLayered(func() { rlockRW(mu) })
+				} else {
+					go rlockRW(mu)
+				}
 			}
 		}},
 		{"waitgroup", 3, func(n int) {
@@ -361,89 +419,142 @@ func main() {
 				wg := new(sync.WaitGroup)
 				wg.Add(1)
 				keep = append(keep, wg)
-				go waitGroup(wg)
+				if layers > 0 {
+					goLayered(func() { waitGroup(wg) })
+				} else {
+					go waitGroup(wg)
+				}
 			}
 		}},
 		{"cond", 3, func(n int) {
 			for i := 0; i < n; i++ {
 				c := sync.NewCond(new(sync.Mutex))
 				keep = append(keep, c)
-				go waitCond(c)
+				if layers > 0 {
+					goLayered(func() { waitCond(c) })
+				} else {
+					go waitCond(c)
+				}
 			}
 		}},
 		{"sleep", 3, func(n int) {
 			for i := 0; i < n; i++ {
-				go sleepLong(time.Duration(i+1) * time.Hour)
+				if layers > 0 {
+					i := i
+					goLayered(func() { sleepLong(time.Duration(i+1) * time.Hour) })
+				} else {
+					go sleepLong(time.Duration(i+1) * time.Hour)
+				}
 			}
 		}},
 		{"timer", 2, func(n int) {
 			for i := 0; i < n; i++ {
 				t := time.NewTimer(time.Duration(i+1) * time.Hour)
 				keep = append(keep, t)
-				go waitTimer(t)
+				if layers > 0 {
+					goLayered(func() { waitTimer(t) })
+				} else {
+					go waitTimer(t)
+				}
 			}
 		}},
 		{"context", 3, func(n int) {
 			for i := 0; i < n; i++ {
 				ctx, cancel := context.WithCancel(bigCtx)
 				keep = append(keep, cancel)
-				go waitCtx(ctx)
+				if layers > 0 {
+					goLayered(func() { waitCtx(ctx) })
+				} else {
+					go waitCtx(ctx)
+				}
 			}
 		}},
 		{"net.Pipe read", 2, func(n int) {
 			for i := 0; i < n; i++ {
 				a, b := net.Pipe()
 				keep = append(keep, a, b)
-				go readNetPipe(a)
+				if layers > 0 {
+					goLayered(func() { readNetPipe(a) })
+				} else {
+					go readNetPipe(a)
+				}
 			}
 		}},
 		{"io.Pipe read", 2, func(n int) {
 			for i := 0; i < n; i++ {
 				r, w := io.Pipe()
 				keep = append(keep, r, w)
-				go readIOPipe(r)
+				if layers > 0 {
+					goLayered(func() { readIOPipe(r) })
+				} else {
+					go readIOPipe(r)
+				}
 			}
 		}},
 		{"io.Pipe write", 2, func(n int) {
 			for i := 0; i < n; i++ {
 				r, w := io.Pipe()
 				keep = append(keep, r, w)
-				go writeIOPipe(w)
+				if layers > 0 {
+					goLayered(func() { writeIOPipe(w) })
+				} else {
+					go writeIOPipe(w)
+				}
 			}
 		}},
 		{"recursion depth 8", 2, func(n int) {
 			for i := 0; i < n; i++ {
 				ch := make(chan int)
 				keep = append(keep, ch)
-				go recurse(8, ch)
+				if layers > 0 {
+					goLayered(func() { recurse(8, ch) })
+				} else {
+					go recurse(8, ch)
+				}
 			}
 		}},
 		{"recursion depth 3", 2, func(n int) {
 			for i := 0; i < n; i++ {
 				ch := make(chan int)
 				keep = append(keep, ch)
-				go recurse(3, ch)
+				if layers > 0 {
+					goLayered(func() { recurse(3, ch) })
+				} else {
+					go recurse(3, ch)
+				}
 			}
 		}},
 		{"Worker.Run", 4, func(n int) {
 			for i := 0; i < n; i++ {
 				w := &Worker{id: i, inbox: make(chan int)}
 				keep = append(keep, w)
-				go w.Run()
+				if layers > 0 {
+					goLayered(func() { w.Run() })
+				} else {
+					go w.Run()
+				}
 			}
 		}},
 		{"Worker.drain closure", 2, func(n int) {
 			for i := 0; i < n; i++ {
 				w := &Worker{id: i, inbox: make(chan int)}
 				keep = append(keep, w)
-				go w.drain()
+				if layers > 0 {
+					goLayered(func() { w.drain() })
+				} else {
+					go w.drain()
+				}
 			}
 		}},
 		{"generic", 2, func(n int) {
 			for i := 0; i < n; i++ {
 				ch := make(chan string)
 				keep = append(keep, ch)
-				go waitGeneric(ch)
+				if layers > 0 {
+					goLayered(func() { waitGeneric(ch) })
+				} else {
+					go waitGeneric(ch)
+				}
 			}
 		}},
 		{"sync.Once", 2, func(n int) {
@@ -453,7 +564,11 @@ func main() {
 				o, gate := new(sync.Once), make(chan int)
 				keep = append(keep, o, gate)
 				for j := 0; j < 4 && i+j < n; j++ {
-					go onceBlocked(o, gate)
+					if layers > 0 {
+						goLayered(func() { onceBlocked(o, gate) })
+					} else {
+						go onceBlocked(o, gate)
+					}
 				}
 			}
 		}},
@@ -462,12 +577,20 @@ func main() {
 				sem := make(chan struct{}, 1)
 				sem <- struct{}{}
 				keep = append(keep, sem)
-				go semAcquire(sem)
+				if layers > 0 {
+					goLayered(func() { semAcquire(sem) })
+				} else {
+					go semAcquire(sem)
+				}
 			}
 		}},
 		{"poll loop", 2, func(n int) {
 			for i := 0; i < n; i++ {
-				go pollLoop(stop)
+				if layers > 0 {
+					goLayered(func() { pollLoop(stop) })
+				} else {
+					go pollLoop(stop)
+				}
 			}
 		}},
 		{"cond rlocker", 2, func(n int) {
@@ -475,7 +598,11 @@ func main() {
 				mu := new(sync.RWMutex)
 				c := sync.NewCond(mu.RLocker())
 				keep = append(keep, c)
-				go condRLocker(c)
+				if layers > 0 {
+					goLayered(func() { condRLocker(c) })
+				} else {
+					go condRLocker(c)
+				}
 			}
 		}},
 		{"ticker loop", 2, func(n int) {
@@ -483,14 +610,22 @@ func main() {
 				t := time.NewTicker(time.Duration(i+1) * time.Hour)
 				q := make(chan int)
 				keep = append(keep, t, q)
-				go tickerLoop(t, q)
+				if layers > 0 {
+					goLayered(func() { tickerLoop(t, q) })
+				} else {
+					go tickerLoop(t, q)
+				}
 			}
 		}},
 		{"request reply", 2, func(n int) {
 			for i := 0; i < n; i++ {
 				req := make(chan chan int)
 				keep = append(keep, req)
-				go requestReply(req)
+				if layers > 0 {
+					goLayered(func() { requestReply(req) })
+				} else {
+					go requestReply(req)
+				}
 			}
 		}},
 		{"Account.Withdraw", 3, func(n int) {
@@ -498,7 +633,12 @@ func main() {
 				a := &Account{balance: int64(i)}
 				a.mu.Lock()
 				keep = append(keep, a)
-				go a.Withdraw(int64(i))
+				if layers > 0 {
+					i := i
+					goLayered(func() { a.Withdraw(int64(i)) })
+				} else {
+					go a.Withdraw(int64(i))
+				}
 			}
 		}},
 		{"handler select ctx/jobs", 3, func(n int) {
@@ -506,33 +646,53 @@ func main() {
 				ctx, cancel := context.WithCancel(bigCtx)
 				jobs := make(chan int)
 				keep = append(keep, cancel, jobs)
-				go handler(ctx, jobs)
+				if layers > 0 {
+					goLayered(func() { handler(ctx, jobs) })
+				} else {
+					go handler(ctx, jobs)
+				}
 			}
 		}},
 		{"range chan", 3, func(n int) {
 			for i := 0; i < n; i++ {
 				ch := make(chan string)
 				keep = append(keep, ch)
-				go rangeChan(ch)
+				if layers > 0 {
+					goLayered(func() { rangeChan(ch) })
+				} else {
+					go rangeChan(ch)
+				}
 			}
 		}},
 		{"buffered send loop", 2, func(n int) {
 			for i := 0; i < n; i++ {
 				ch := make(chan int, 4)
 				keep = append(keep, ch)
-				go sendBuffered(ch)
+				if layers > 0 {
+					goLayered(func() { sendBuffered(ch) })
+				} else {
+					go sendBuffered(ch)
+				}
 			}
 		}},
 		{"nested A/B/C", 3, func(n int) {
 			for i := 0; i < n; i++ {
 				ch := make(chan int)
 				keep = append(keep, ch)
-				go nestedA(ch)
+				if layers > 0 {
+					goLayered(func() { nestedA(ch) })
+				} else {
+					go nestedA(ch)
+				}
 			}
 		}},
 		{"sleep loop", 1, func(n int) {
 			for i := 0; i < n; i++ {
-				go sleepShortLoop()
+				if layers > 0 {
+					goLayered(func() { sleepShortLoop() })
+				} else {
+					go sleepShortLoop()
+				}
 			}
 		}},
 		{"anonymous closure", 2, func(n int) {
