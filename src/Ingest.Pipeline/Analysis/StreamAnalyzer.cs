@@ -12,9 +12,15 @@ public static class StreamAnalyzer
     {
         var scanner = new RuntimeOutputScanner(streamName, options, emit);
         using var reader = new LineReader(input, maxLineBytes: options.MaxLineBytes);
-        long lines = reader.ReadAll((line, n, _, candidate) => scanner.Push(line, n, candidate), RuntimeOutputScanner.NextCandidate);
+        var sink = new ScannerSink(scanner);
+        long lines = reader.ReadAll(ref sink, RuntimeOutputScanner.NextCandidate);
         scanner.Complete();
         return lines;
+    }
+
+    private readonly struct ScannerSink(RuntimeOutputScanner scanner) : LineReader.ILineSink
+    {
+        public void Line(ReadOnlySpan<byte> line, long lineNumber, bool cut, bool candidate) => scanner.Push(line, lineNumber, candidate);
     }
 
     public static List<RuntimeEvent> Analyze(string path, AnalyzerOptions? options = null)

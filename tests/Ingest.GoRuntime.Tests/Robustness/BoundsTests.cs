@@ -36,6 +36,30 @@ public sealed class BoundsTests
     }
 
     [Fact]
+    public void Short_lines_skip_the_recognisers_but_still_end_runs_and_preambles()
+    {
+        const string stack = "goroutine 1 [running]:\nmain.main()\n\t/src/main.go:9 +0x1d\n";
+        // A short line ends a run of repeats as any other line does.
+        var dumps = Corpus.AnalyzeText(stack + stack + "ok\n" + stack).Cast<GoroutineDumpEvent>().ToList();
+        Assert.Equal([2, 1], dumps.Select(d => d.Repeats));
+        Assert.Equal([1L, 8], dumps.Select(d => d.Line));
+        // ...and a preamble: the fatal error after it starts at its own line, as after a long ordinary line.
+        const string preamble = "runtime: goroutine stack exceeds 1000000000-byte limit\n";
+        const string fatal = "fatal error: stack overflow\n\ngoroutine 1 [running]:\nmain.main()\n\t/src/main.go:9 +0x1d\n";
+        foreach (string between in new[] { "x\n", "level=info msg=an-ordinary-line\n" })
+        {
+            var crash = Assert.IsType<CrashEvent>(Assert.Single(Corpus.AnalyzeText(preamble + between + fatal)));
+            Assert.Equal(3, crash.Line);
+            Assert.Empty(crash.Preamble);
+        }
+        Assert.Equal(1, Assert.IsType<CrashEvent>(Assert.Single(Corpus.AnalyzeText(preamble + fatal))).Line);
+        // The shortest header there is, "panic: " with no value, is still one.
+        var bare = Assert.IsType<CrashEvent>(Assert.Single(Corpus.AnalyzeText("ok\npanic: \n\ngoroutine 1 [running]:\nmain.main()\n\t/src/main.go:3 +0x1d\n")));
+        Assert.Equal((2L, "panic"), (bare.Line, bare.Kind));
+        Assert.Equal(Ingest.GoRuntime.Scanning.RuntimeOutputScanner.MinEventLineLength, "panic: ".Length);
+    }
+
+    [Fact]
     public void Identical_full_dumps_stay_separate_snapshots()
     {
         // Leak detection compares successive dumps: only one-goroutine repetitions collapse.

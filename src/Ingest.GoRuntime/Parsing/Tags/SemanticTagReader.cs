@@ -23,12 +23,16 @@ public static class SemanticTagReader
     public static readonly string[] Layers = ["app", "service", "dao", "infra"];
     public static readonly string[] Intents = ["read", "write", "validate", "retry"];
 
+    /// <summary>The shortest text a tag fits in, from its opening bracket: "[dao:read:", a 36-character UUID, "]" and more.</summary>
+    private const int MinLength = 48;
+
     public static bool TryRead(ReadOnlySpan<byte> line, out SemanticTag tag)
     {
         tag = default;
+        if (line.Length < MinLength) return false;
         // The tag is the first thing after an optional timestamp: skip timestamp characters (bounded), then '['.
         int open = line[..Math.Min(line.Length, 41)].IndexOfAnyExcept(s_timestampChars);
-        if (open < 0 || line[open] != '[' || line.Length - open < 48) return false; // "[app:read:" + 36-char UUID + "]" at least
+        if (open < 0 || line[open] != '[' || line.Length - open < MinLength) return false;
         var prefix = Ascii8.TrimEnd(line[..open]);
         if (!IsTimestampLike(prefix)) return false;
         var rest = line[(open + 1)..];
