@@ -62,7 +62,6 @@ public static class AnywhereTriggers
             {
                 var cur = Vector256.LoadUnsafe(ref r, (nuint)i);
                 var isC = Vector256.Equals(cur, c);
-                if (isC == Vector256<byte>.Zero) continue;
                 var prev = Vector256.LoadUnsafe(ref r, (nuint)(i - 1));
                 var next = Vector256.LoadUnsafe(ref r, (nuint)(i + 1));
                 var next2 = Vector256.LoadUnsafe(ref r, (nuint)(i + 2));
