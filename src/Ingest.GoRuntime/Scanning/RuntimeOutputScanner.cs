@@ -70,7 +70,10 @@ public sealed partial class RuntimeOutputScanner
     private Queue<(string FrameId, long Position, long LineNumber)>? _recentTagsOrNull;
     private Queue<(string FrameId, long Position, long LineNumber)> _recentTags => _recentTagsOrNull ??= new Queue<(string, long, long)>();
     private GcPacer? _pendingPacer;
-    private bool _anywhereHint = true;
+    // Where in the current line the search for anywhere triggers starts (the prefilter's first candidate);
+    // NoCandidate when the prefilter saw none in the line.
+    private int _anywhereFrom;
+    public const int NoCandidate = -1;
     private bool _periodicPending;
     private bool _eventPrefixed;
     private long _lastCrashEnd = long.MinValue;
@@ -210,13 +213,16 @@ public sealed partial class RuntimeOutputScanner
     public const int MinEventLineLength = 7;
 
     /// <summary>Feeds one line (without its line terminator). Returns true when the line belongs to a runtime event.</summary>
-    public bool Push(ReadOnlySpan<byte> line, long position) => Push(line, position, mayHaveAnywhereTrigger: true);
+    public bool Push(ReadOnlySpan<byte> line, long position) => Push(line, position, firstCandidate: 0);
 
-    /// <summary>As <see cref="Push(ReadOnlySpan{byte}, long)"/>; false for <paramref name="mayHaveAnywhereTrigger"/> is a promise from <see cref="NextCandidate"/>.</summary>
-    public bool Push(ReadOnlySpan<byte> line, long position, bool mayHaveAnywhereTrigger)
+    /// <summary>
+    /// As <see cref="Push(ReadOnlySpan{byte}, long)"/>, with what <see cref="NextCandidate"/> found: the index in the
+    /// line of its first candidate (no trigger starts before it), or <see cref="NoCandidate"/> (a promise of none).
+    /// </summary>
+    public bool Push(ReadOnlySpan<byte> line, long position, int firstCandidate)
     {
         _lineNumber++;
-        _anywhereHint = mayHaveAnywhereTrigger;
+        _anywhereFrom = firstCandidate;
         if (!line.IsEmpty && line[^1] == '\r') line = line[..^1];
         bool cut = line.Length > _options.MaxLineBytes;
         if (cut) line = line[.._options.MaxLineBytes];
@@ -389,9 +395,10 @@ public sealed partial class RuntimeOutputScanner
         // Each kind is tried once, at its first token (the candidate that begins "scav ", not a "scavenger"), the
         // earliest token first; the exact parser decides. A candidate that begins no token is passed over without
         // the parser's search of the whole line, which long lines full of near misses paid up to three times.
-        int from = 0;
+        // The prefilter read the line with its prefix; the line here starts after it.
+        int from = Math.Max(0, _anywhereFrom - (original.Length - line.Length));
         bool gcTried = false, pacerTried = false, scavTried = false, httpTried = false;
-        while (_anywhereHint)
+        while (_anywhereFrom != NoCandidate)
         {
             var trigger = AnywhereTriggers.Next(line, ref from);
             if (trigger == AnywhereTrigger.None) break;

@@ -20,7 +20,7 @@ public static class StreamAnalyzer
 
     private readonly struct ScannerSink(RuntimeOutputScanner scanner) : LineReader.ILineSink
     {
-        public void Line(ReadOnlySpan<byte> line, long lineNumber, bool cut, bool candidate) => scanner.Push(line, lineNumber, candidate);
+        public void Line(ReadOnlySpan<byte> line, long lineNumber, bool cut, int firstCandidate) => scanner.Push(line, lineNumber, firstCandidate);
     }
 
     public static List<RuntimeEvent> Analyze(string path, AnalyzerOptions? options = null)

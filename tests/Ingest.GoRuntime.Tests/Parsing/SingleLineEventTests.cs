@@ -4,6 +4,7 @@ using Ingest.GoRuntime.Model;
 using Ingest.GoRuntime.Parsing.Crashes;
 using Ingest.GoRuntime.Parsing.GcTrace;
 using Ingest.GoRuntime.Scanning;
+using Ingest.GoRuntime.Tests.Support;
 
 namespace Ingest.GoRuntime.Tests.Parsing;
 
@@ -55,6 +56,21 @@ public sealed class SingleLineEventTests
         var scanner = new RuntimeOutputScanner("test", new AnalyzerOptions(), events.Add);
         bool claimed = scanner.Push(Encoding.UTF8.GetBytes(text), 1);
         scanner.Complete();
+        return Describe(events, claimed);
+    }
+
+    /// <summary>Through the file reader, whose block prefilter tells the scanner where the first candidate is.</summary>
+    private static string Read(string text)
+    {
+        // A pacer line is held for the next cycle: a cycle line after it shows whether it was taken.
+        var events = Corpus.AnalyzeText(text + "\ngc 99 @9.000s 1%: 0.1+1.0+0.1 ms clock, 0.2+0/1/2+0.2 ms cpu, 4->4->2 MB, 5 MB goal, 2 P\n");
+        var probe = Assert.IsType<GcCycleEvent>(events[^1]);
+        Assert.Equal(99, probe.Cycle.Num);
+        return Describe(events[..^1], claimed: probe.Pacer is not null);
+    }
+
+    private static string Describe(List<RuntimeEvent> events, bool claimed)
+    {
         return events.SingleOrDefault() switch
         {
             CrashEvent c => $"http {c.RemoteAddr} {c.Message}",
@@ -82,6 +98,9 @@ public sealed class SingleLineEventTests
             string line = sb.ToString();
             string expected = Reference(line);
             Assert.True(expected == Scanned(line), $"'{line}': expected {expected}, scanned {Scanned(line)}");
+            // The same behind the CRI prefix, read as a file: the prefilter's offsets count the prefix.
+            string read = Read("2026-12-01T10:00:00.123456789Z stderr F " + line);
+            Assert.True(expected == read, $"'{line}' behind a CRI prefix: expected {expected}, read {read}");
             found.Add(expected.Split(' ')[0]);
         }
         // Every kind was found, and lines with none: the comparison covered each path.
