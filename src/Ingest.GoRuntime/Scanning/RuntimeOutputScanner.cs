@@ -219,16 +219,32 @@ public sealed partial class RuntimeOutputScanner
     /// As <see cref="Push(ReadOnlySpan{byte}, long)"/>, with what <see cref="NextCandidate"/> found: the index in the
     /// line of its first candidate (no trigger starts before it), or <see cref="NoCandidate"/> (a promise of none).
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public bool Push(ReadOnlySpan<byte> line, long position, int firstCandidate)
     {
         _lineNumber++;
+        // Nothing that starts an event or is one is shorter than "panic: ": idle, such a line could only end a
+        // preamble or a run of repeats, so the common short line ("ok", "}") stops here, in the caller's loop.
+        // Short-line logs spent 17 ns a line in the recognisers (docs/performance.md).
+        if (line.Length < MinEventLineLength && _phase == Phase.Idle && _preamble.Count == 0 && _repeat is null) return false;
         _anywhereFrom = firstCandidate;
+        return PushLine(line, position);
+    }
+
+    /// <summary>
+    /// Lines shorter than this would change nothing now but the line count (see <see cref="MinEventLineLength"/>):
+    /// a reader may step over them and report them to <see cref="Skipped"/>. 0 while every line counts.
+    /// </summary>
+    public int IgnoresLinesShorterThan => _phase == Phase.Idle && _preamble.Count == 0 && _repeat is null ? MinEventLineLength : 0;
+
+    /// <summary>Counts lines a reader stepped over while <see cref="IgnoresLinesShorterThan"/> allowed it.</summary>
+    public void Skipped(long lines) => _lineNumber += lines;
+
+    private bool PushLine(ReadOnlySpan<byte> line, long position)
+    {
         if (!line.IsEmpty && line[^1] == '\r') line = line[..^1];
         bool cut = line.Length > _options.MaxLineBytes;
         if (cut) line = line[.._options.MaxLineBytes];
-        // Nothing that starts an event or is one is shorter than "panic: ": idle, such a line could only end a
-        // preamble or a run of repeats, so the common short line ("ok", "}") skips the recognisers. Short-line
-        // logs spent 17 ns a line in them (docs/performance.md).
         if (line.Length < MinEventLineLength && _phase == Phase.Idle && _preamble.Count == 0 && _repeat is null) return false;
         if (_phase == Phase.BuildInfo)
         {

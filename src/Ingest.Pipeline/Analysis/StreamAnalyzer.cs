@@ -21,6 +21,8 @@ public static class StreamAnalyzer
     private readonly struct ScannerSink(RuntimeOutputScanner scanner) : LineReader.ILineSink
     {
         public void Line(ReadOnlySpan<byte> line, long lineNumber, bool cut, int firstCandidate) => scanner.Push(line, lineNumber, firstCandidate);
+        public int IgnoresLinesShorterThan => scanner.IgnoresLinesShorterThan;
+        public void Skipped(long lines) => scanner.Skipped(lines);
     }
 
     public static List<RuntimeEvent> Analyze(string path, AnalyzerOptions? options = null)

@@ -78,4 +78,64 @@ public sealed class LineReaderTests
         Assert.Equal(expected.Count, actual.Count);
         for (int i = 0; i < expected.Count; i++) Assert.True(expected[i] == actual[i], $"line {i + 1}: expected {expected[i]}, got {actual[i]}");
     }
+
+    private sealed class Seen
+    {
+        public readonly List<(string Line, long Number)> Lines = [];
+        public long Skipped;
+        public bool Ignoring = true;
+    }
+
+    /// <summary>Ignores short lines except after a line "LISTEN-NOW" until "QUIET-NOW", as the scanner does inside an event.</summary>
+    private readonly struct ShortLineSink(Seen seen) : LineReader.ILineSink
+    {
+        public void Line(ReadOnlySpan<byte> line, long lineNumber, bool cut, int firstCandidate)
+        {
+            string text = Encoding.Latin1.GetString(line);
+            seen.Lines.Add((text, lineNumber));
+            if (text == "LISTEN-NOW") seen.Ignoring = false;
+            if (text == "QUIET-NOW") seen.Ignoring = true;
+        }
+
+        public int IgnoresLinesShorterThan => seen.Ignoring ? 7 : 0;
+        public void Skipped(long lines) => seen.Skipped += lines;
+    }
+
+    [Theory]
+    [InlineData(5)]
+    [InlineData(6)]
+    public void Short_lines_may_be_stepped_over_in_bulk_and_are_still_counted(int seed)
+    {
+        var random = new Random(seed);
+        var text = new StringBuilder();
+        for (int i = 0; i < 30_000; i++)
+        {
+            int r = random.Next(100);
+            if (r == 0) text.Append("LISTEN-NOW\n");
+            else if (r == 1) text.Append("QUIET-NOW\n");
+            else text.Append(new string('x', random.Next(100) < 90 ? random.Next(0, 8) : random.Next(8, 200))).Append(random.Next(20) == 0 ? "\r\n" : "\n");
+        }
+        byte[] data = Encoding.Latin1.GetBytes(text.ToString());
+        var expected = Reference(data, int.MaxValue);
+
+        var seen = new Seen();
+        var sink = new ShortLineSink(seen);
+        using var reader = new LineReader(new ChunkedStream(data, random, maxChunk: 5000), bufferSize: 4096);
+        long count = reader.ReadAll(ref sink, null);
+
+        Assert.Equal(expected.Count, count);
+        Assert.Equal(expected.Count, seen.Lines.Count + seen.Skipped);
+        // Every line handed over is the line of that number; every line not handed over was short and came while ignored.
+        var byNumber = expected.ToDictionary(e => e.Number, e => e.Line);
+        Assert.All(seen.Lines, l => Assert.Equal(byNumber[l.Number], l.Line));
+        var handed = seen.Lines.Select(l => l.Number).ToHashSet();
+        bool ignoring = true;
+        foreach (var (line, number, _) in expected)
+        {
+            if (!handed.Contains(number)) Assert.True(ignoring && line.Length < 7, $"line {number} ({line.Length} bytes) was skipped");
+            if (line == "LISTEN-NOW") ignoring = false;
+            if (line == "QUIET-NOW") ignoring = true;
+        }
+        Assert.True(seen.Skipped > expected.Count / 5, $"only {seen.Skipped} of {expected.Count} lines were stepped over");
+    }
 }
