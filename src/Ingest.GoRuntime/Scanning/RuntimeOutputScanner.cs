@@ -198,14 +198,15 @@ public sealed partial class RuntimeOutputScanner
     private BuildInfoEvent? _build;
 
     /// <summary>
-    /// Block prefilter for callers that hold many lines in one buffer: the index of the first byte that may
-    /// start a single-line event found anywhere in a line (gctrace, pacer, scavenger, http panic), or the
-    /// block's length. A line before that index cannot hold one, so <see cref="Push(ReadOnlySpan{byte}, long, bool)"/>
+    /// Block prefilter for callers that hold many lines in one buffer: the index of the first candidate that begins
+    /// the text of a single-line event found anywhere in a line (gctrace, pacer, scavenger, http panic), or the
+    /// block's length. A line before that index cannot hold one, so <see cref="Push(ReadOnlySpan{byte}, long, int)"/>
     /// skips the per-line search. Same verifier, one pass per block instead of one call per line.
     /// </summary>
     public static int NextCandidate(ReadOnlySpan<byte> block, int from)
     {
-        AnywhereTriggers.Next(block, ref from);
+        // Near misses ("scavenger") are passed over here, so their lines skip the search altogether.
+        while (AnywhereTriggers.Next(block, ref from) is var t && t != AnywhereTrigger.None && !AnywhereTriggers.BeginsToken(block, from, t)) from++;
         return from;
     }
 
@@ -421,7 +422,7 @@ public sealed partial class RuntimeOutputScanner
             int c = from++;
             switch (trigger)
             {
-                case AnywhereTrigger.HttpPanic when !httpTried && At(line, c - 10, "http: panic serving "u8):
+                case AnywhereTrigger.HttpPanic when !httpTried && AnywhereTriggers.BeginsToken(line, c, trigger):
                     httpTried = true;
                     if (CrashLines.TryParseHttpPanic(line, out var remote, out var httpValue))
                     {
@@ -433,7 +434,7 @@ public sealed partial class RuntimeOutputScanner
                         return true;
                     }
                     break;
-                case AnywhereTrigger.GcTrace when !gcTried && (c == 1 || line[c - 2] is (byte)' ' or (byte)'\t' or (byte)'"'):
+                case AnywhereTrigger.GcTrace when !gcTried && AnywhereTriggers.BeginsToken(line, c, trigger):
                     gcTried = true;
                     if (GcTraceReader.TryReadCycle(line, out var cycle))
                     {
@@ -444,7 +445,7 @@ public sealed partial class RuntimeOutputScanner
                         return true;
                     }
                     break;
-                case AnywhereTrigger.Pacer when !pacerTried && At(line, c - 2, "pacer: "u8):
+                case AnywhereTrigger.Pacer when !pacerTried && AnywhereTriggers.BeginsToken(line, c, trigger):
                     pacerTried = true;
                     if (GcTraceReader.TryReadPacer(line, _pendingPacer, out var pacer))
                     {
@@ -452,7 +453,7 @@ public sealed partial class RuntimeOutputScanner
                         return true;
                     }
                     break;
-                case AnywhereTrigger.Scavenger when !scavTried && (At(line, c - 1, "scav "u8) || At(line, c - 1, "scvg"u8)):
+                case AnywhereTrigger.Scavenger when !scavTried && AnywhereTriggers.BeginsToken(line, c, trigger):
                     scavTried = true;
                     if (GcTraceReader.TryReadScavenge(line, out var scav))
                     {
@@ -483,8 +484,6 @@ public sealed partial class RuntimeOutputScanner
         }
         return false;
     }
-
-    private static bool At(ReadOnlySpan<byte> line, int i, ReadOnlySpan<byte> token) => i >= 0 && line[i..].StartsWith(token);
 
     private static string StripRecovered(ReadOnlySpan<byte> value)
     {

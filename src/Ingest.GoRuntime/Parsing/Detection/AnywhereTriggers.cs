@@ -103,6 +103,22 @@ public static class AnywhereTriggers
         return AnywhereTrigger.None;
     }
 
+    /// <summary>
+    /// Whether the candidate at <paramref name="c"/> begins the text its parser reads ("scav ", not "scavenger";
+    /// "gc 3 @" at a word start, not "agc 3"), which the parser would otherwise look for in the whole line. A
+    /// newline before it counts as a line start, so it holds in a block of several lines too.
+    /// </summary>
+    public static bool BeginsToken(ReadOnlySpan<byte> s, int c, AnywhereTrigger trigger) => trigger switch
+    {
+        AnywhereTrigger.HttpPanic => At(s, c - 10, "http: panic serving "u8),
+        AnywhereTrigger.GcTrace => c == 1 || s[c - 2] is (byte)' ' or (byte)'\t' or (byte)'"' or (byte)'\n',
+        AnywhereTrigger.Pacer => At(s, c - 2, "pacer: "u8),
+        AnywhereTrigger.Scavenger => At(s, c - 1, "scav "u8) || At(s, c - 1, "scvg"u8),
+        _ => false,
+    };
+
+    private static bool At(ReadOnlySpan<byte> s, int i, ReadOnlySpan<byte> token) => i >= 0 && s[i..].StartsWith(token);
+
     /// <summary>Checks the bytes around the 'c' at <paramref name="c"/> ("trace_id" must not look like "pacer").</summary>
     private static AnywhereTrigger Verify(ReadOnlySpan<byte> s, int c)
     {
