@@ -89,17 +89,19 @@ public sealed class LineReader(Stream stream, int maxLineBytes = 1024 * 1024, in
             _maskBase = -1;
             while (true)
             {
-                if (!skipping && sink.IgnoresLinesShorterThan is var shorter and > 0)
+                var pending = _buffer.AsSpan(start, end - start);
+                int nl = NextNewline(start, end);
+                // A short line the sink would ignore: step over the run it starts, if the data goes on long enough.
+                if (nl >= 0 && !skipping && nl < sink.IgnoresLinesShorterThan)
                 {
-                    int n = SkipShortLines(ref start, end, shorter);
+                    int n = SkipShortLines(ref start, end, sink.IgnoresLinesShorterThan);
                     if (n > 0)
                     {
                         lineNo += n;
                         sink.Skipped(n);
+                        continue;
                     }
                 }
-                var pending = _buffer.AsSpan(start, end - start);
-                int nl = NextNewline(start, end);
                 if (nl < 0)
                 {
                     if (pending.Length > MaxLineBytes)
