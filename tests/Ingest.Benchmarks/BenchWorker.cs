@@ -26,19 +26,28 @@ public sealed class BenchWorker : IDisposable
 
     public BenchWorker(string bootstrap, string group, string topic)
     {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Kafka:BootstrapServers"] = bootstrap,
-            ["Kafka:GroupId"] = group,
-            ["Kafka:Topics:0:Name"] = topic,
-            ["Serve:DataDirectory"] = _dir,
-        }).Build();
-        _services = new ServiceCollection().AddIngestPipeline(configuration).BuildServiceProvider();
+        _services = new ServiceCollection().AddIngestPipeline(Configuration(bootstrap, group, topic, _dir)).BuildServiceProvider();
         Store = (SqliteEventStore)_services.GetRequiredService<IEventSink>();
         Sink = _services.GetRequiredService<BatchingSinkHost>();
         Source = _services.GetRequiredService<KafkaLogSource>();
         _sinkTask = Task.Run(() => Sink.RunAsync(_stopSink.Token));
         _thread = new Thread(() => Source.Run(_stop.Token)) { Name = "kafka-consume" };
+    }
+
+    private static IConfiguration Configuration(string bootstrap, string group, string topic, string dataDirectory) =>
+        new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Kafka:BootstrapServers"] = bootstrap,
+            ["Kafka:GroupId"] = group,
+            ["Kafka:Topics:0:Name"] = topic,
+            ["Serve:DataDirectory"] = dataDirectory,
+        }).Build();
+
+    /// <summary>The worker's consumer settings for a group, bound by the composition root as the worker's are.</summary>
+    public static ConsumerConfig ConsumerConfig(string bootstrap, string group, string topic)
+    {
+        using var services = new ServiceCollection().AddIngestOptions(Configuration(bootstrap, group, topic, Path.GetTempPath())).BuildServiceProvider();
+        return KafkaLogSource.ConsumerConfigFor(services.GetRequiredService<KafkaSourceOptions>());
     }
 
     public SqliteEventStore Store { get; }

@@ -107,13 +107,8 @@ public static class PipelineBenchmark
 
     private static TimeSpan Bare(string bootstrap, int lines, string group)
     {
-        // The worker's consumer settings (KafkaLogSource.BuildConsumer), so the comparison is like for like.
-        var config = new ConsumerConfig
-        {
-            BootstrapServers = bootstrap, GroupId = group, AutoOffsetReset = AutoOffsetReset.Earliest,
-            QueuedMinMessages = 1_000_000, MaxPartitionFetchBytes = 16 << 20, FetchMaxBytes = 64 << 20,
-        };
-        using var c = new ConsumerBuilder<byte[], byte[]>(config).Build();
+        // The worker's consumer settings, from the same composition root, so the comparison is like for like.
+        using var c = new ConsumerBuilder<byte[], byte[]>(BenchWorker.ConsumerConfig(bootstrap, group, "bench")).Build();
         c.Subscribe("bench");
         var sw = Stopwatch.StartNew();
         long n = 0, bytes = 0;

@@ -248,31 +248,7 @@ public sealed class KafkaLogSource : IDisposable
 
     private IConsumer<byte[], byte[]> BuildConsumer()
     {
-        var config = KafkaClients.Consumer(_options, _options.GroupId, c =>
-        {
-            c.AutoCommitIntervalMs = _options.AutoCommitIntervalMs;
-            c.EnablePartitionEof = false;
-            // A 10 MB message must fit.
-            c.MaxPartitionFetchBytes = 16 * 1024 * 1024;
-            c.FetchMaxBytes = 64 * 1024 * 1024;
-            // Prefetch deeper than librdkafka's default (100,000 messages per partition): measured, it doubles
-            // what even a bare consumer reads per second (docs/performance.md). Memory stays bounded by
-            // queued.max.messages.kbytes, which applies to the whole consumer queue.
-            c.QueuedMinMessages = 1_000_000;
-            // A restarted member is back in seconds: by its static id where the broker honours it, else once
-            // the dead member's session expires (docs/operations.md, "Restarts").
-            if (!string.IsNullOrEmpty(_options.InstanceId)) c.GroupInstanceId = _options.InstanceId;
-            c.SessionTimeoutMs = (int)_options.SessionTimeout.TotalMilliseconds;
-            c.HeartbeatIntervalMs = (int)_options.HeartbeatInterval.TotalMilliseconds;
-            // A rebalance moves only the partitions that change owner; the others keep consuming. The handlers
-            // get the increments (Confluent.Kafka assigns and unassigns them incrementally after they return).
-            c.PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky;
-        }, c =>
-        {
-            // What the delivery guarantee rests on: offsets are stored only when safe, then auto-committed.
-            c.EnableAutoCommit = true;
-            c.EnableAutoOffsetStore = false;
-        });
+        var config = ConsumerConfigFor(_options);
         return new ConsumerBuilder<byte[], byte[]>(config)
             .SetErrorHandler((_, e) =>
             {
@@ -285,6 +261,33 @@ public sealed class KafkaLogSource : IDisposable
             .SetPartitionsLostHandler((c, partitions) => OnRevoked(c, partitions, lost: true))
             .Build();
     }
+
+    /// <summary>The worker's consumer settings; the pipeline benchmark's bare consumer uses them too, like for like.</summary>
+    public static ConsumerConfig ConsumerConfigFor(KafkaSourceOptions options) => KafkaClients.Consumer(options, options.GroupId, c =>
+    {
+        c.AutoCommitIntervalMs = options.AutoCommitIntervalMs;
+        c.EnablePartitionEof = false;
+        // A 10 MB message must fit.
+        c.MaxPartitionFetchBytes = 16 * 1024 * 1024;
+        c.FetchMaxBytes = 64 * 1024 * 1024;
+        // Prefetch deeper than librdkafka's default (100,000 messages per partition): measured, it doubles
+        // what even a bare consumer reads per second (docs/performance.md). Memory stays bounded by
+        // queued.max.messages.kbytes, which applies to the whole consumer queue.
+        c.QueuedMinMessages = 1_000_000;
+        // A restarted member is back in seconds: by its static id where the broker honours it, else once
+        // the dead member's session expires (docs/operations.md, "Restarts").
+        if (!string.IsNullOrEmpty(options.InstanceId)) c.GroupInstanceId = options.InstanceId;
+        c.SessionTimeoutMs = (int)options.SessionTimeout.TotalMilliseconds;
+        c.HeartbeatIntervalMs = (int)options.HeartbeatInterval.TotalMilliseconds;
+        // A rebalance moves only the partitions that change owner; the others keep consuming. The handlers
+        // get the increments (Confluent.Kafka assigns and unassigns them incrementally after they return).
+        c.PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky;
+    }, c =>
+    {
+        // What the delivery guarantee rests on: offsets are stored only when safe, then auto-committed.
+        c.EnableAutoCommit = true;
+        c.EnableAutoOffsetStore = false;
+    });
 
     private void Handle(ConsumeResult<byte[], byte[]> r)
     {

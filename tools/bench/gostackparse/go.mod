@@ -1,0 +1,3 @@
+module ingest.local/bench/gostackparse
+
+go 1.19
