@@ -6,6 +6,7 @@ using Ingest.GoRuntime.Parsing.Detection;
 using Ingest.GoRuntime.Parsing.Prefixes;
 using Ingest.GoRuntime.Parsing.GcTrace;
 using Ingest.GoRuntime.Parsing.Goroutines;
+using Ingest.GoRuntime.Parsing.Logs;
 using Ingest.GoRuntime.Parsing.Tags;
 using Ingest.GoRuntime.Text;
 
@@ -210,6 +211,17 @@ public sealed partial class RuntimeOutputScanner
         return from;
     }
 
+    /// <summary>
+    /// Block prefilter for logged stacks: the index of the first escaped newline-and-tab (<c>\n\t</c>, which every
+    /// Go stack inside a JSON record has), or the block's length. JSON records before it are not read as records,
+    /// which was a search per record.
+    /// </summary>
+    public static int NextLoggedStack(ReadOnlySpan<byte> block, int from)
+    {
+        int i = block[from..].IndexOf(StructuredLogStack.EscapedFrameBreak);
+        return i < 0 ? block.Length : from + i;
+    }
+
     /// <summary>The shortest line that can start or be an event on its own: <c>panic: </c> with an empty value.</summary>
     public const int MinEventLineLength = 7;
 
@@ -367,7 +379,7 @@ public sealed partial class RuntimeOutputScanner
                     return true;
                 }
                 break;
-            case (byte)'{':
+            case (byte)'{' when _anywhereFrom != NoCandidate:
                 if (LoggedStackEvents.TryBuild(line, _stream, position, _options, out var logged))
                 {
                     _emit(logged!);

@@ -13,7 +13,7 @@ public static class StreamAnalyzer
         var scanner = new RuntimeOutputScanner(streamName, options, emit);
         using var reader = new LineReader(input, maxLineBytes: options.MaxLineBytes);
         var sink = new ScannerSink(scanner);
-        long lines = reader.ReadAll(ref sink, RuntimeOutputScanner.NextCandidate);
+        long lines = reader.ReadAll(ref sink, RuntimeOutputScanner.NextCandidate, RuntimeOutputScanner.NextLoggedStack);
         scanner.Complete();
         return lines;
     }

@@ -15,10 +15,13 @@ public static class StructuredLogStack
 {
     private const int MaxDepth = 4;
 
+    /// <summary>An escaped newline and tab: a Go stack inside a JSON string has one before every file line.</summary>
+    public static ReadOnlySpan<byte> EscapedFrameBreak => "\\n\\t"u8;
+
     public static bool TryRead(ReadOnlySpan<byte> line, LoggedStackFields fields, out LoggedStack? stack)
     {
         stack = null;
-        if (line.IsEmpty || line[0] != '{' || line.IndexOf("\\n\\t"u8) < 0) return false;
+        if (line.IsEmpty || line[0] != '{' || line.IndexOf(EscapedFrameBreak) < 0) return false;
         string? message = null, error = null, stackText = null;
         int messageRank = int.MaxValue, errorRank = int.MaxValue, stackRank = int.MaxValue;
         var path = new string?[MaxDepth];

@@ -121,7 +121,7 @@ public sealed class LineReaderTests
         var seen = new Seen();
         var sink = new ShortLineSink(seen);
         using var reader = new LineReader(new ChunkedStream(data, random, maxChunk: 5000), bufferSize: 4096);
-        long count = reader.ReadAll(ref sink, null);
+        long count = reader.ReadAll(ref sink);
 
         Assert.Equal(expected.Count, count);
         Assert.Equal(expected.Count, seen.Lines.Count + seen.Skipped);
@@ -137,5 +137,40 @@ public sealed class LineReaderTests
             if (line == "QUIET-NOW") ignoring = true;
         }
         Assert.True(seen.Skipped > expected.Count / 5, $"only {seen.Skipped} of {expected.Count} lines were stepped over");
+    }
+
+    private readonly struct CandidateSink(List<(string Line, int First)> seen) : LineReader.ILineSink
+    {
+        public void Line(ReadOnlySpan<byte> line, long lineNumber, bool cut, int firstCandidate) => seen.Add((Encoding.Latin1.GetString(line), firstCandidate));
+        public int IgnoresLinesShorterThan => 0;
+        public void Skipped(long lines) { }
+    }
+
+    [Fact]
+    public void Each_line_gets_the_first_candidate_of_any_prefilter()
+    {
+        var random = new Random(9);
+        var text = new StringBuilder();
+        for (int i = 0; i < 5000; i++)
+        {
+            int length = random.Next(0, 300);
+            for (int k = 0; k < length; k++) text.Append(random.Next(200) switch { 0 => 'X', 1 => 'Y', _ => (char)random.Next('a', 'z' + 1) });
+            text.Append('\n');
+        }
+        byte[] data = Encoding.Latin1.GetBytes(text.ToString());
+        static int Next(ReadOnlySpan<byte> block, int from, byte b) => block[from..].IndexOf(b) is var i and >= 0 ? from + i : block.Length;
+        var seen = new List<(string Line, int First)>();
+        var sink = new CandidateSink(seen);
+        using var reader = new LineReader(new ChunkedStream(data, random, maxChunk: 7000), bufferSize: 4096);
+        reader.ReadAll(ref sink, (b, f) => Next(b, f, (byte)'X'), (b, f) => Next(b, f, (byte)'Y'));
+        Assert.Equal(5000, seen.Count);
+        foreach (var (line, first) in seen)
+        {
+            int x = line.IndexOf('X', StringComparison.Ordinal), y = line.IndexOf('Y', StringComparison.Ordinal);
+            int expected = x < 0 ? y : y < 0 ? x : Math.Min(x, y);
+            Assert.True(expected == first, $"'{line}': expected {expected}, got {first}");
+        }
+        Assert.Contains(seen, s => s.First < 0);
+        Assert.Contains(seen, s => s.First >= 0);
     }
 }
