@@ -97,7 +97,7 @@ public sealed class LineReader(Stream stream, int maxLineBytes = 1024 * 1024, in
                 // A short line the sink would ignore: step over the run it starts, if the data goes on long enough.
                 if (nl >= 0 && !skipping && nl < sink.IgnoresLinesShorterThan)
                 {
-                    int n = SkipShortLines(ref start, end, sink.IgnoresLinesShorterThan);
+                    int n = SkipShortLines(ref start, end, Math.Min(sink.IgnoresLinesShorterThan, 64));
                     if (n > 0)
                     {
                         lineNo += n;
