@@ -239,7 +239,7 @@ public sealed partial class RuntimeOutputScanner
         // Nothing that starts an event or is one is shorter than "panic: ": idle, such a line could only end a
         // preamble or a run of repeats, so the common short line ("ok", "}") stops here, in the caller's loop.
         // Short-line logs spent 17 ns a line in the recognisers (docs/performance.md).
-        if (line.Length < MinEventLineLength && _phase == Phase.Idle && _preamble.Count == 0 && _repeat is null) return false;
+        if (line.Length < MinEventLineLength && IgnoresShortLines) return false;
         _anywhereFrom = firstCandidate;
         return PushLine(line, position);
     }
@@ -248,7 +248,10 @@ public sealed partial class RuntimeOutputScanner
     /// Lines shorter than this would change nothing now but the line count (see <see cref="MinEventLineLength"/>):
     /// a reader may step over them and report them to <see cref="Skipped"/>. 0 while every line counts.
     /// </summary>
-    public int IgnoresLinesShorterThan => _phase == Phase.Idle && _preamble.Count == 0 && _repeat is null ? MinEventLineLength : 0;
+    public int IgnoresLinesShorterThan => IgnoresShortLines ? MinEventLineLength : 0;
+
+    // Idle, with no preamble to end and no run of repeats to break: a short line would change nothing.
+    private bool IgnoresShortLines => _phase == Phase.Idle && _preamble.Count == 0 && _repeat is null;
 
     /// <summary>Counts lines a reader stepped over while <see cref="IgnoresLinesShorterThan"/> allowed it.</summary>
     public void Skipped(long lines) => _lineNumber += lines;
@@ -258,7 +261,7 @@ public sealed partial class RuntimeOutputScanner
         if (!line.IsEmpty && line[^1] == '\r') line = line[..^1];
         bool cut = line.Length > _options.MaxLineBytes;
         if (cut) line = line[.._options.MaxLineBytes];
-        if (line.Length < MinEventLineLength && _phase == Phase.Idle && _preamble.Count == 0 && _repeat is null) return false;
+        if (line.Length < MinEventLineLength && IgnoresShortLines) return false;
         if (_phase == Phase.BuildInfo)
         {
             if (BuildInfoLines.TryRow(LinePrefix.Strip(line), _build!))
