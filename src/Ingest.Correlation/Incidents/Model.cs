@@ -22,6 +22,18 @@ public static class FailureKinds
         FailureKind.GcAnomaly => "gc_anomaly",
         _ => "unknown",
     };
+
+    private static readonly FailureKind[] s_all = Enum.GetValues<FailureKind>();
+
+    /// <summary>The kind a name stands for (the inverse of <see cref="Name"/>); null for any other text.</summary>
+    public static FailureKind? Parse(string? name)
+    {
+        foreach (var kind in s_all)
+        {
+            if (Name(kind) == name) return kind;
+        }
+        return null;
+    }
 }
 
 /// <summary>A failure a detector found (a crash, an error span, a blocking finding, a GC anomaly) on one node.</summary>

@@ -261,7 +261,6 @@ public sealed partial class RuntimeOutputScanner
         if (!line.IsEmpty && line[^1] == '\r') line = line[..^1];
         bool cut = line.Length > _options.MaxLineBytes;
         if (cut) line = line[.._options.MaxLineBytes];
-        if (line.Length < MinEventLineLength && IgnoresShortLines) return false;
         if (_phase == Phase.BuildInfo)
         {
             if (BuildInfoLines.TryRow(LinePrefix.Strip(line), _build!))

@@ -45,14 +45,7 @@ public static class DetectionCodec
             using var doc = JsonDocument.ParseValue(ref reader);
             var r = doc.RootElement;
             string? Str(string name) => r.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
-            FailureKind? kind = Str("kind") switch
-            {
-                "crash" => FailureKind.Crash,
-                "error_span" => FailureKind.ErrorSpan,
-                "blocking" => FailureKind.Blocking,
-                "gc_anomaly" => FailureKind.GcAnomaly,
-                _ => null,
-            };
+            FailureKind? kind = FailureKinds.Parse(Str("kind"));
             if (kind is null || Str("id") is not { } id || Str("service") is not { } service || Str("node") is not { } node) return null;
             if (!r.TryGetProperty("time_unix_nano", out var time) || !time.TryGetInt64(out long nanos)) return null;
             return new DetectedEvent
